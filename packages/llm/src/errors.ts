@@ -1,0 +1,29 @@
+/**
+ * Why a provider call failed. The kind alone decides what happens next:
+ * - provider-side (`timeout`, `rate_limited`, `server`, `connection`) may be retried elsewhere or later
+ *   and count against the provider's health;
+ * - our side (`bad_request`, `auth`) is never retried and does not count as the provider failing.
+ */
+export type ProviderErrorKind = 'timeout' | 'rate_limited' | 'server' | 'connection' | 'bad_request' | 'auth';
+
+const PROVIDER_SIDE: ReadonlySet<ProviderErrorKind> = new Set(['timeout', 'rate_limited', 'server', 'connection']);
+
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  constructor(
+    readonly provider: string,
+    readonly kind: ProviderErrorKind,
+    message: string,
+    /** How long the provider asked us to wait (Retry-After, retry-after-ms, Gemini RetryInfo), if it said. */
+    readonly retryAfterMs?: number,
+    /** HTTP status when there was a response. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+
+  /** True when the failure is the provider's (retry elsewhere/later; counts against its health). */
+  get providerSide(): boolean {
+    return PROVIDER_SIDE.has(this.kind);
+  }
+}
