@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { Api } from 'grammy';
+import { ConfigError } from '@inner-talk/config';
+import { createRedis, redisReady, UpdateQueue, type TelegramUpdatePayload } from '@inner-talk/queue';
+import { sharedBotInfo } from '@inner-talk/telegram';
+import { createLogger, handleProbe } from '@inner-talk/telemetry';
+import { loadIngressEnv } from './env';
+import { createPollingBot } from './polling';
+import { createWebhookHandler } from './webhook';
+
+async function main(): Promise<void> {
+  const env = loadIngressEnv();
+  const logger = createLogger({
+    app: 'ingress',
+    level: env.LOG_LEVEL,
+    pretty: env.LOG_PRETTY,
+    secrets: [env.TELEGRAM_BOT_TOKEN, env.WEBHOOK_SECRET ?? ''],
+  });
+  const redis = createRedis(env.REDIS_URL, 'producer');
+  redis.on('error', () => undefined); // reported through failed enqueues and /readyz
+  await redisReady(redis, 30_000);
+  const queue = new UpdateQueue({ connection: redis, prefix: env.REDIS_PREFIX, dedupeTtlMs: env.DEDUPE_TTL_SECONDS * 1000 });
+
+  const accept = async (update: TelegramUpdatePayload) => {
+    const traceId = randomUUID();
+    await queue.enqueue(update, Date.now(), traceId);
+    logger.debug({ updateId: update.update_id, traceId }, 'update queued');
+  };
+
+  let stopping = false;
+  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT });
+  const webhook =
+    env.INGRESS_MODE === 'webhook'
+      ? createWebhookHandler({ path: env.WEBHOOK_PATH, secret: env.WEBHOOK_SECRET ?? '', maxBodyBytes: env.MAX_BODY_BYTES, accept, logger })
+      : null;
+  const server = createServer((req, res) => {
+    if (handleProbe(req, res, { redis: () => redis.ping() }, () => stopping)) return;
+    if (webhook?.(req, res)) return;
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"ok":false,"error":"not found"}');
+  });
+  server.requestTimeout = 15_000;
+  await new Promise<void>((resolve) => server.listen(env.HTTP_PORT, env.HTTP_HOST, resolve));
+
+  let polling: ReturnType<typeof createPollingBot> | null = null;
+  if (env.INGRESS_MODE === 'polling') {
+    const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, api);
+    polling = createPollingBot({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, botInfo, accept, logger, isStopping: () => stopping });
+    void polling.start({ drop_pending_updates: false }).catch((err: unknown) => {
+      logger.fatal({ err: { name: err instanceof Error ? err.name : typeof err } }, 'polling stopped');
+      process.exit(1);
+    });
+  } else if (env.WEBHOOK_PUBLIC_URL) {
+    await api.setWebhook(env.WEBHOOK_PUBLIC_URL, { secret_token: env.WEBHOOK_SECRET, drop_pending_updates: false });
+    logger.info('webhook registered with Telegram');
+  }
+  logger.info({ mode: env.INGRESS_MODE, port: env.HTTP_PORT }, 'ingress started');
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'ingress stopping');
+    if (polling) await polling.stop().catch(() => undefined);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error('ingress failed to start:', error instanceof Error ? `${error.name}: ${error.message}` : typeof error);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { Bot, type Context } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { localeFromLanguageCode, type Conversation, type Incoming } from '@inner-talk/conversation';
+import { splitMessage } from '@inner-talk/telegram';
+import type { Logger } from '@inner-talk/telemetry';
+
+export interface WorkerBotOptions {
+  token: string;
+  apiRoot: string;
+  botInfo: UserFromGetMe;
+  conversation: Conversation;
+  logger: Logger;
+}
+
+/** What handling one update did; read by the job processor for metrics. */
+export interface UpdateReport {
+  repliesSent: number;
+}
+
+/**
+ * The Telegram adapter of the worker: a grammY bot that never polls (updates arrive through the
+ * queue and `handleUpdate`), translates Telegram updates into the conversation's terms and sends
+ * the replies. `reports` maps update_id → what was done, for the processor.
+ */
+export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports: Map<number, UpdateReport> } {
+  const bot = new Bot(options.token, { botInfo: options.botInfo, client: { apiRoot: options.apiRoot } });
+  // Capped: the plugin's defaults retry forever. A job holds a concurrency slot while it waits.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+  const reports = new Map<number, UpdateReport>();
+
+  const respond = async (ctx: Context, incoming: Incoming) => {
+    const chatId = ctx.chat?.id;
+    if (chatId === undefined) return;
+    // "typing…" is a courtesy: never wait for it and never fail the turn on it.
+    ctx.api.sendChatAction(chatId, 'typing').catch(() => undefined);
+    const replies = await options.conversation.handle(incoming);
+    const report = reports.get(ctx.update.update_id);
+    for (const reply of replies) {
+      for (const part of splitMessage(reply.text)) {
+        await ctx.api.sendMessage(chatId, part);
+        if (report) report.repliesSent += 1;
+      }
+    }
+  };
+
+  const userOf = (ctx: Context) => {
+    const from = ctx.from;
+    if (!from) return null;
+    return { userId: `tg:${from.id}`, locale: localeFromLanguageCode(from.language_code) };
+  };
+
+  bot.command('start', async (ctx) => {
+    const user = userOf(ctx);
+    if (user) await respond(ctx, { kind: 'start', ...user });
+  });
+
+  bot.on('message:text', async (ctx) => {
+    const user = userOf(ctx);
+    if (user) await respond(ctx, { kind: 'text', ...user, text: ctx.message.text, turnKey: `u${ctx.update.update_id}` });
+  });
+
+  bot.on('message', async (ctx) => {
+    const user = userOf(ctx);
+    if (user) await respond(ctx, { kind: 'unsupported', ...user });
+  });
+
+  return { bot, reports };
+}

@@ -1,0 +1,77 @@
+import { createServer } from 'node:http';
+import { Worker } from 'bullmq';
+import { Api } from 'grammy';
+import { ConfigError } from '@inner-talk/config';
+import { Conversation } from '@inner-talk/conversation';
+import { createRedis, QUEUE_NAMES } from '@inner-talk/queue';
+import { ConversationStore, connectMongo } from '@inner-talk/storage';
+import { sharedBotInfo } from '@inner-talk/telegram';
+import { ClusterMetricsWriter, createLogger, handleProbe } from '@inner-talk/telemetry';
+import { createWorkerBot } from './bot';
+import { loadWorkerEnv } from './env';
+import { createUpdateProcessor } from './processor';
+import { buildProvider } from './providers';
+
+async function main(): Promise<void> {
+  const env = loadWorkerEnv();
+  const logger = createLogger({
+    app: 'worker',
+    level: env.LOG_LEVEL,
+    pretty: env.LOG_PRETTY,
+    secrets: [env.TELEGRAM_BOT_TOKEN, env.GEMINI_API_KEY ?? '', env.OPENAI_API_KEY ?? ''],
+  });
+
+  const redis = createRedis(env.REDIS_URL, 'worker');
+  const mongo = await connectMongo(env.MONGO_URL, env.MONGO_DB);
+  const store = new ConversationStore(mongo.db);
+  await store.ensureIndexes();
+
+  const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT }));
+  const conversation = new Conversation({ model: buildProvider(env), memory: store, llmTimeoutMs: env.LLM_TIMEOUT_MS });
+  const { bot, reports } = createWorkerBot({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, botInfo, conversation, logger });
+  const metrics = new ClusterMetricsWriter(redis, env.REDIS_PREFIX);
+
+  const worker = new Worker(QUEUE_NAMES.updates, createUpdateProcessor({ bot, reports, metrics, logger }), {
+    connection: redis,
+    prefix: env.REDIS_PREFIX,
+    concurrency: env.WORKER_CONCURRENCY,
+  });
+  worker.on('error', (err) => logger.error({ err: { name: err.name } }, 'worker error'));
+
+  let shuttingDown = false;
+  const health = createServer((req, res) => {
+    const checks = { redis: () => redis.ping(), mongo: () => mongo.db.command({ ping: 1 }) };
+    if (!handleProbe(req, res, checks, () => shuttingDown)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => health.listen(env.HEALTH_PORT, resolve));
+  logger.info({ concurrency: env.WORKER_CONCURRENCY, provider: env.LLM_PROVIDER, healthPort: env.HEALTH_PORT }, 'worker started');
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'draining: finishing in-flight jobs');
+    // worker.close() waits for active jobs but has no timeout of its own.
+    const drained = await Promise.race([
+      worker.close().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), env.SHUTDOWN_GRACE_MS).unref()),
+    ]);
+    if (!drained) {
+      logger.warn({ graceMs: env.SHUTDOWN_GRACE_MS }, 'grace period over: unfinished jobs return to the queue as stalled');
+      await worker.close(true).catch(() => undefined);
+    }
+    health.close();
+    await mongo.close().catch(() => undefined);
+    redis.disconnect();
+    logger.info({ drained }, 'worker stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error('worker failed to start:', error instanceof Error ? error.name : typeof error, error instanceof Error ? error.message : '');
+  process.exit(1);
+});

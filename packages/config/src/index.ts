@@ -1,0 +1,3 @@
+export { ConfigError, parseEnv, urlWithScheme, positiveInt, port, flag } from './env';
+export { commonEnv, telegramEnv } from './common';
+export type { CommonEnv } from './common';

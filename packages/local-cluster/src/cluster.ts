@@ -1,0 +1,129 @@
+import { freePort, spawnApp, type AppProcess } from '@inner-talk/testkit';
+
+export type IngressMode = { mode: 'polling' } | { mode: 'webhook'; secret: string; path?: string };
+
+export type LlmTarget =
+  | { provider: 'gemini'; apiKey: string; model?: string; baseUrl?: string }
+  | { provider: 'openai'; apiKey: string; model?: string; baseUrl?: string };
+
+export interface LocalClusterOptions {
+  workers: number;
+  redisUrl: string;
+  mongoUrl: string;
+  /** Redis key prefix and MongoDB database of this cluster (tests use a unique one each). */
+  prefix: string;
+  mongoDb: string;
+  telegram: { token: string; apiRoot: string };
+  ingress: IngressMode;
+  llm: LlmTarget;
+  workerConcurrency?: number;
+  logLevel?: string;
+  /** Variables added to every app's environment (after ours, so they win). */
+  extraEnv?: Record<string, string>;
+}
+
+export interface LocalCluster {
+  ingressUrl: string;
+  /** Full webhook URL when the ingress runs in webhook mode. */
+  webhookUrl: string | null;
+  metricsUrl: string;
+  ingress: AppProcess;
+  workers: AppProcess[];
+  metrics: AppProcess;
+  /** Stops every process with SIGTERM (workers drain first) and waits for them. */
+  stop(): Promise<void>;
+}
+
+const ENTRIES = {
+  ingress: 'apps/ingress/src/index.ts',
+  worker: 'apps/worker/src/index.ts',
+  metrics: 'apps/metrics/src/index.ts',
+} as const;
+
+/**
+ * Starts ingress, `workers` worker processes and the metrics app as separate OS processes — the
+ * same entry points docker compose runs — and resolves once each answers /healthz.
+ * Used by the local run command, the end-to-end tests and the benchmarks.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const shared: Record<string, string> = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: options.logLevel ?? 'info',
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.prefix,
+    TELEGRAM_BOT_TOKEN: options.telegram.token,
+    TELEGRAM_API_ROOT: options.telegram.apiRoot,
+  };
+  const llmEnv: Record<string, string> =
+    options.llm.provider === 'gemini'
+      ? { LLM_PROVIDER: 'gemini', GEMINI_API_KEY: options.llm.apiKey, ...(options.llm.model && { GEMINI_MODEL: options.llm.model }), ...(options.llm.baseUrl && { GEMINI_BASE_URL: options.llm.baseUrl }) }
+      : { LLM_PROVIDER: 'openai', OPENAI_API_KEY: options.llm.apiKey, ...(options.llm.model && { OPENAI_MODEL: options.llm.model }), ...(options.llm.baseUrl && { OPENAI_BASE_URL: options.llm.baseUrl }) };
+
+  const started: AppProcess[] = [];
+  const stopAll = async () => {
+    // Ingress first (no new work), then workers (drain), then metrics.
+    for (const proc of [...started].reverse()) await proc.stop('SIGTERM', 30_000).catch(() => undefined);
+  };
+  try {
+    const metricsPort = await freePort();
+    const metrics = await spawnApp({
+      name: 'metrics',
+      entry: ENTRIES.metrics,
+      env: { ...shared, METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', ...options.extraEnv },
+      healthUrl: `http://127.0.0.1:${metricsPort}/healthz`,
+    });
+    started.push(metrics);
+
+    const workers: AppProcess[] = [];
+    for (let i = 0; i < options.workers; i++) {
+      const healthPort = await freePort();
+      const worker = await spawnApp({
+        name: `worker-${i + 1}`,
+        entry: ENTRIES.worker,
+        env: {
+          ...shared,
+          ...llmEnv,
+          MONGO_URL: options.mongoUrl,
+          MONGO_DB: options.mongoDb,
+          HEALTH_PORT: String(healthPort),
+          WORKER_CONCURRENCY: String(options.workerConcurrency ?? 50),
+          ...options.extraEnv,
+        },
+        healthUrl: `http://127.0.0.1:${healthPort}/healthz`,
+      });
+      started.push(worker);
+      workers.push(worker);
+    }
+
+    const ingressPort = await freePort();
+    const webhookPath = options.ingress.mode === 'webhook' ? (options.ingress.path ?? '/telegram/webhook') : null;
+    const ingress = await spawnApp({
+      name: 'ingress',
+      entry: ENTRIES.ingress,
+      env: {
+        ...shared,
+        INGRESS_MODE: options.ingress.mode,
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: String(ingressPort),
+        ...(options.ingress.mode === 'webhook' && { WEBHOOK_SECRET: options.ingress.secret, WEBHOOK_PATH: webhookPath ?? '' }),
+        ...options.extraEnv,
+      },
+      healthUrl: `http://127.0.0.1:${ingressPort}/healthz`,
+    });
+    started.push(ingress);
+
+    const ingressUrl = `http://127.0.0.1:${ingressPort}`;
+    return {
+      ingressUrl,
+      webhookUrl: webhookPath ? `${ingressUrl}${webhookPath}` : null,
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      ingress,
+      workers,
+      metrics,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

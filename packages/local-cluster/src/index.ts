@@ -1,0 +1,2 @@
+export { startLocalCluster } from './cluster';
+export type { LocalCluster, LocalClusterOptions, IngressMode, LlmTarget } from './cluster';

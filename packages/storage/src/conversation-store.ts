@@ -1,0 +1,72 @@
+import type { Collection, Db } from 'mongodb';
+
+/** A person as the store knows them. `id` is channel-qualified (`tg:<telegram user id>`). */
+export interface UserRecord {
+  _id: string;
+  channel: 'telegram';
+  locale: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface MessageRecord {
+  /** `<userId>|<turnKey>|<role>`: the same turn written twice is one document. */
+  _id: string;
+  userId: string;
+  turnKey: string;
+  role: 'user' | 'assistant';
+  text: string;
+  at: Date;
+}
+
+/**
+ * Users and their messages in MongoDB.
+ *
+ * Guarantees: every write is idempotent (upserts keyed by a deterministic `_id`), so a retried job
+ * never duplicates a user or a message. Reads return messages oldest first.
+ */
+export class ConversationStore {
+  private readonly users: Collection<UserRecord>;
+  private readonly messages: Collection<MessageRecord>;
+
+  constructor(db: Db) {
+    this.users = db.collection<UserRecord>('users');
+    this.messages = db.collection<MessageRecord>('messages');
+  }
+
+  /** Creates the indexes reads rely on. Safe to call at every start. */
+  async ensureIndexes(): Promise<void> {
+    await this.messages.createIndex({ userId: 1, at: -1 }, { name: 'user_recent' });
+  }
+
+  /** Creates the user on first sight; afterwards refreshes `lastSeenAt` and `locale`. */
+  async touchUser(id: string, locale: string, now: Date): Promise<void> {
+    await this.users.updateOne(
+      { _id: id },
+      { $setOnInsert: { channel: 'telegram', createdAt: now }, $set: { locale, lastSeenAt: now } },
+      { upsert: true },
+    );
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    return this.users.findOne({ _id: id });
+  }
+
+  /** Stores one message of a turn; writing the same (userId, turnKey, role) again changes nothing. */
+  async saveMessage(message: Omit<MessageRecord, '_id'>): Promise<void> {
+    const _id = `${message.userId}|${message.turnKey}|${message.role}`;
+    await this.messages.updateOne({ _id }, { $setOnInsert: message }, { upsert: true });
+  }
+
+  /** The stored reply for a turn, if one was already produced (lets a retried job skip the LLM). */
+  async findReply(userId: string, turnKey: string): Promise<string | null> {
+    const doc = await this.messages.findOne({ _id: `${userId}|${turnKey}|assistant` });
+    return doc?.text ?? null;
+  }
+
+  /** The last `limit` messages of a user, oldest first. */
+  async recentMessages(userId: string, limit: number): Promise<MessageRecord[]> {
+    const newestFirst = await this.messages.find({ userId }).sort({ at: -1 }).limit(limit).toArray();
+    return newestFirst.reverse();
+  }
+}

@@ -1,0 +1,2 @@
+export { sharedBotInfo } from './bot-info';
+export { splitMessage, TELEGRAM_TEXT_LIMIT } from './split';
