@@ -14,5 +14,5 @@ export default tseslint.config(
     },
   },
   { files: ['scripts/**', 'bench/**', '**/*.test.ts', '*.js', '*.mjs'], rules: { 'no-console': 'off' } },
-  { files: ['*.js'], languageOptions: { globals: { module: 'writable', require: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['*.js', 'scripts/jest/*.js'], languageOptions: { globals: { module: 'writable', require: 'readonly', jest: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

@@ -11,6 +11,6 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,packages,scripts}/**/*.test.ts'], testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$', '/node_modules/'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,packages,scripts}/**/*.e2e.test.ts'], testTimeout: 120000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,packages,scripts}/**/*.e2e.test.ts'], setupFilesAfterEnv: ['<rootDir>/scripts/jest/e2e-timeout.js'] },
   ],
 };

@@ -1,6 +1,10 @@
 import { freePort, spawnApp, type AppProcess } from '@inner-talk/testkit';
 
-export type IngressMode = { mode: 'polling' } | { mode: 'webhook'; secret: string; path?: string };
+/**
+ * How the ingress receives updates. In webhook mode `register: true` makes the ingress call
+ * setWebhook with its own URL at start (what production does with WEBHOOK_PUBLIC_URL).
+ */
+export type IngressMode = { mode: 'polling' } | { mode: 'webhook'; secret: string; path?: string; register?: boolean };
 
 export type LlmTarget =
   | { provider: 'gemini'; apiKey: string; model?: string; baseUrl?: string }
@@ -17,6 +21,8 @@ export interface LocalClusterOptions {
   ingress: IngressMode;
   llm: LlmTarget;
   workerConcurrency?: number;
+  /** Fixed ingress port (e.g. behind a reverse proxy); a free port otherwise. */
+  ingressPort?: number;
   logLevel?: string;
   /** Variables added to every app's environment (after ours, so they win). */
   extraEnv?: Record<string, string>;
@@ -95,7 +101,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       workers.push(worker);
     }
 
-    const ingressPort = await freePort();
+    const ingressPort = options.ingressPort ?? (await freePort());
     const webhookPath = options.ingress.mode === 'webhook' ? (options.ingress.path ?? '/telegram/webhook') : null;
     const ingress = await spawnApp({
       name: 'ingress',
@@ -106,6 +112,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(ingressPort),
         ...(options.ingress.mode === 'webhook' && { WEBHOOK_SECRET: options.ingress.secret, WEBHOOK_PATH: webhookPath ?? '' }),
+        ...(options.ingress.mode === 'webhook' && options.ingress.register && { WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${ingressPort}${webhookPath}` }),
         ...options.extraEnv,
       },
       healthUrl: `http://127.0.0.1:${ingressPort}/healthz`,

@@ -1,0 +1,31 @@
+import { ConfigError } from '@inner-talk/config';
+import { loadIngressEnv } from './env';
+
+const valid = { REDIS_URL: 'redis://127.0.0.1:6379', TELEGRAM_BOT_TOKEN: '123:abc', WEBHOOK_SECRET: 's3cret' };
+
+function problems(env: Record<string, string>): readonly string[] {
+  try {
+    loadIngressEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('ingress configuration', () => {
+  it('defaults to webhook mode with a secret', () => {
+    expect(loadIngressEnv(valid)).toMatchObject({ INGRESS_MODE: 'webhook', HTTP_PORT: 8080, WEBHOOK_PATH: '/telegram/webhook' });
+  });
+
+  it('requires WEBHOOK_SECRET in webhook mode only', () => {
+    const { WEBHOOK_SECRET: _unused, ...noSecret } = valid;
+    expect(problems(noSecret)).toEqual(['WEBHOOK_SECRET: is required when INGRESS_MODE=webhook']);
+    expect(problems({ ...noSecret, INGRESS_MODE: 'polling' })).toEqual([]);
+  });
+
+  it('rejects a secret Telegram would refuse and a bad port', () => {
+    const found = problems({ ...valid, WEBHOOK_SECRET: 'has spaces!', HTTP_PORT: '99999' });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_PORT', 'WEBHOOK_SECRET']);
+  });
+});

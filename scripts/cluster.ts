@@ -1,0 +1,150 @@
+/**
+ * The main job on one machine: ingress, workers and the metrics app as separate processes.
+ *
+ * Without TELEGRAM_BOT_TOKEN this is a DEMO: a local Telegram Bot API emulator and a mock Gemini
+ * API stand in for the internet, and an emulated person has one conversation turn with the bot.
+ * With a token (and an LLM key) it is the real bot, in long-polling mode unless INGRESS_MODE says
+ * otherwise. Redis and MongoDB come from REDIS_URL / MONGO_URL (scripts/start.sh provides them).
+ *
+ *   tsx scripts/cluster.ts [--once] [--workers N]
+ */
+import { startLocalCluster, type LocalCluster, type LlmTarget } from '@inner-talk/local-cluster';
+import { startMockGemini, startTelegramEmulator } from '@inner-talk/mocks';
+import { serviceUrls } from '@inner-talk/testkit';
+
+const args = process.argv.slice(2);
+const once = args.includes('--once');
+const workersArg = args.indexOf('--workers');
+const workers = workersArg >= 0 ? Number(args[workersArg + 1]) : 2;
+if (!Number.isInteger(workers) || workers < 1) {
+  console.error('--workers must be a whole number ≥ 1');
+  process.exit(2);
+}
+
+const DEMO_TOKEN = '100001:local-demo-token';
+const line = (s = '') => process.stdout.write(`${s}\n`);
+
+async function metricLine(metricsUrl: string, name: string): Promise<string | undefined> {
+  const body = await (await fetch(metricsUrl)).text();
+  return body.split('\n').find((l) => l.startsWith(name));
+}
+
+async function waitForStop(stop: () => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  line('\nstopping (workers finish their jobs first)…');
+  await stop();
+}
+
+async function demo(): Promise<void> {
+  const { redisUrl, mongoUrl } = serviceUrls();
+  line('==================================================================================');
+  line(' DEMO MODE: no TELEGRAM_BOT_TOKEN set.');
+  line(' A local Telegram Bot API emulator and a mock Gemini API stand in for the internet;');
+  line(' everything else is the real system: ingress, BullMQ on Redis, workers, MongoDB, metrics.');
+  line(' For the real bot set TELEGRAM_BOT_TOKEN and GEMINI_API_KEY (see .env.example).');
+  line('==================================================================================');
+  const emulator = await startTelegramEmulator();
+  const gemini = await startMockGemini({ config: { latency: { kind: 'lognormal', medianMs: 900, p99Ms: 3000, maxMs: 8000 } } });
+  let cluster: LocalCluster | undefined;
+  const stop = async () => {
+    await cluster?.stop();
+    await emulator.close();
+    await gemini.close();
+  };
+  try {
+    cluster = await startLocalCluster({
+      workers,
+      redisUrl,
+      mongoUrl,
+      prefix: 'demo',
+      mongoDb: 'inner_talk_demo',
+      telegram: { token: DEMO_TOKEN, apiRoot: emulator.apiRoot },
+      ingress: { mode: 'polling' },
+      llm: { provider: 'gemini', apiKey: 'demo-key', baseUrl: gemini.sdkBaseUrl },
+      logLevel: 'info',
+    });
+    line(`cluster up: ingress (polling the emulator), ${workers} workers, metrics at ${cluster.metricsUrl}`);
+    line(`app logs: .run/test-logs/\n`);
+
+    const person = emulator.client(DEMO_TOKEN, { userId: 1001, firstName: 'Demo', languageCode: 'en' });
+    for (const say of ['/start', 'I feel anxious about my exam tomorrow and cannot sleep.']) {
+      const sentAt = Date.now();
+      line(`person → ${say}`);
+      if (say.startsWith('/')) await person.sendCommand(say);
+      else await person.sendText(say);
+      const [reply] = await person.waitForBotMessages(1, 30_000);
+      line(`bot    → ${reply?.text ?? '(no reply)'}`);
+      line(`         (${Date.now() - sentAt} ms end to end; the model stand-in answers in ~0.9 s median)\n`);
+    }
+    // Give the metrics write of the last turn a moment to land before reading it back.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    line('from /metrics (cluster-wide, written by the workers through Redis):');
+    line(`  ${(await metricLine(cluster.metricsUrl, 'innertalk_reply_latency_seconds_count')) ?? '(missing)'}`);
+    line(`  ${(await metricLine(cluster.metricsUrl, 'innertalk_reply_latency_seconds_sum')) ?? '(missing)'}`);
+    line(`  ${(await metricLine(cluster.metricsUrl, 'innertalk_updates_processed_total')) ?? '(missing)'}`);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (once) {
+    await stop();
+    line('\ndemo finished');
+    return;
+  }
+  line(`\nThe cluster keeps running. Talk to it as the emulated person, e.g.:`);
+  line(`  curl -s -X POST ${emulator.url}/sendMessage -H 'content-type: application/json' \\`);
+  line(`    -d '{"botToken":"${DEMO_TOKEN}","chat":{"id":1001},"from":{"id":1001,"first_name":"Demo"},"text":"hello"}'`);
+  line(`  curl -s -X POST ${emulator.url}/getUpdatesHistory -H 'content-type: application/json' -d '{"token":"${DEMO_TOKEN}"}'`);
+  line('Press Ctrl-C to stop.');
+  await waitForStop(stop);
+}
+
+function llmFromEnv(env: NodeJS.ProcessEnv): LlmTarget {
+  const provider = env.LLM_PROVIDER === 'openai' ? 'openai' : 'gemini';
+  const apiKey = provider === 'openai' ? env.OPENAI_API_KEY : env.GEMINI_API_KEY;
+  if (!apiKey) throw new Error(`${provider === 'openai' ? 'OPENAI_API_KEY' : 'GEMINI_API_KEY'} is required with LLM_PROVIDER=${provider}`);
+  const model = provider === 'openai' ? env.OPENAI_MODEL : env.GEMINI_MODEL;
+  const baseUrl = provider === 'openai' ? env.OPENAI_BASE_URL : env.GEMINI_BASE_URL;
+  return { provider, apiKey, ...(model && { model }), ...(baseUrl && { baseUrl }) };
+}
+
+async function real(token: string): Promise<void> {
+  const env = process.env;
+  const { redisUrl, mongoUrl } = serviceUrls();
+  const mode = env.INGRESS_MODE === 'webhook' ? 'webhook' : 'polling';
+  if (mode === 'webhook' && !env.WEBHOOK_SECRET) throw new Error('WEBHOOK_SECRET is required with INGRESS_MODE=webhook');
+  // Pass the operator's own settings through (timeouts, models, log level…); ours win where the
+  // processes must agree (URLs, ports).
+  const passThrough = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && /^(LOG_|LLM_|GEMINI_|OPENAI_|WEBHOOK_|MAX_BODY|DEDUPE_|SHUTDOWN_|WORKER_CONCURRENCY|TELEGRAM_API_ROOT)/.test(e[0])));
+  const cluster = await startLocalCluster({
+    workers,
+    redisUrl,
+    mongoUrl,
+    prefix: env.REDIS_PREFIX || 'it',
+    mongoDb: env.MONGO_DB || 'inner_talk',
+    telegram: { token, apiRoot: env.TELEGRAM_API_ROOT || 'https://api.telegram.org' },
+    ingress: mode === 'webhook' ? { mode, secret: env.WEBHOOK_SECRET ?? '', ...(env.WEBHOOK_PATH && { path: env.WEBHOOK_PATH }) } : { mode },
+    ...(env.HTTP_PORT && { ingressPort: Number(env.HTTP_PORT) }),
+    llm: llmFromEnv(env),
+    extraEnv: passThrough,
+  });
+  line(`Inner Talk is running: ingress (${mode}) at ${cluster.ingressUrl}, ${workers} workers, metrics at ${cluster.metricsUrl}`);
+  line('app logs: .run/test-logs/ — press Ctrl-C to stop.');
+  if (once) {
+    await cluster.stop();
+    return;
+  }
+  await waitForStop(() => cluster.stop());
+}
+
+const token = process.env.TELEGRAM_BOT_TOKEN;
+(token ? real(token) : demo()).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
