@@ -162,4 +162,17 @@ describe('webhook mode', () => {
     expect(await user.botMessages()).toHaveLength(1);
     expect(h!.gemini.stats().requests - before).toBe(1);
   });
+
+  // Last in this block: it stops the workers.
+  it('lets a worker finish its in-flight reply on SIGTERM and exit 0', async () => {
+    const user = h!.emulator.client(TOKEN, { userId: 604 });
+    h!.gemini.configure({ latency: { kind: 'fixed', ms: 2000 } });
+    await user.sendText('answer me while you shut down');
+    await waitFor(() => h!.gemini.stats().inFlight === 1, { timeoutMs: 10_000, message: 'the model call never started' });
+    const codes = await Promise.all(h!.cluster.workers.map((w) => w.stop('SIGTERM', 20_000)));
+    expect(codes).toEqual([0, 0]);
+    const messages = await user.botMessages();
+    expect(messages.map((m) => m.text)).toEqual(['Mock reply to: answer me while you shut down']);
+    expect(h!.cluster.workers.some((w) => w.logs().includes('draining'))).toBe(true);
+  });
 });

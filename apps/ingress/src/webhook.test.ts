@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createRedis, redisReady, UpdateQueue } from '@inner-talk/queue';
+import { freePort, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { createWebhookHandler } from './webhook';
+
+const SECRET = 'unit_secret';
+const silent = pino({ level: 'silent' });
+
+async function serve(queue: UpdateQueue, maxBodyBytes = 4096): Promise<{ url: string; server: Server }> {
+  const handler = createWebhookHandler({
+    path: '/hook',
+    secret: SECRET,
+    maxBodyBytes,
+    accept: (update) => queue.enqueue(update, Date.now(), 'trace'),
+    logger: silent,
+  });
+  const server = createServer((req, res) => {
+    if (!handler(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, server };
+}
+
+const post = (url: string, body: string, secret: string | null = SECRET) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(secret && { 'x-telegram-bot-api-secret-token': secret }) }, body });
+
+describe('webhook handler with a real queue', () => {
+  const prefix = uniquePrefix('wh');
+  const redis = createRedis(serviceUrls().redisUrl, 'producer');
+  const queue = new UpdateQueue({ connection: redis, prefix, dedupeTtlMs: 60_000 });
+  let url: string;
+  let server: Server;
+
+  beforeAll(async () => {
+    await redisReady(redis);
+    ({ url, server } = await serve(queue));
+  });
+  afterAll(async () => {
+    server.close();
+    await queue.queue.obliterate({ force: true });
+    await queue.close();
+    redis.disconnect();
+  });
+
+  it('stores an update before answering 200', async () => {
+    const res = await post(url, JSON.stringify({ update_id: 7, message: { text: 'x' } }));
+    expect(res.status).toBe(200);
+    expect(await queue.queue.getJob('u7')).toMatchObject({ data: { update: { update_id: 7 } } });
+  });
+
+  it.each([
+    ['not JSON', '{"update_id": 1', 400],
+    ['JSON that is not an update', '{"hello":"world"}', 400],
+    ['a negative update_id', '{"update_id":-5}', 400],
+  ])('answers %s with 400 and stores nothing', async (_label, body, status) => {
+    const before = await queue.queue.count();
+    expect((await post(url, body)).status).toBe(status);
+    expect(await queue.queue.count()).toBe(before);
+  });
+
+  it('answers 413 to an oversized body, 405 to GET and 404 elsewhere', async () => {
+    expect((await post(url, JSON.stringify({ update_id: 8, pad: 'x'.repeat(10_000) }))).status).toBe(413);
+    expect((await fetch(url)).status).toBe(405);
+    expect((await fetch(url.replace('/hook', '/other'), { method: 'POST' })).status).toBe(404);
+    expect(await queue.queue.getJob('u8')).toBeUndefined();
+  });
+
+  it('answers 503 when Redis cannot store the update, so Telegram redelivers', async () => {
+    const deadPort = await freePort();
+    const deadRedis = createRedis(`redis://127.0.0.1:${deadPort}`, 'producer', { retryStrategy: () => null });
+    deadRedis.on('error', () => undefined);
+    const deadQueue = new UpdateQueue({ connection: deadRedis, prefix, dedupeTtlMs: 60_000 });
+    deadQueue.queue.on('error', () => undefined);
+    const dead = await serve(deadQueue);
+    try {
+      const res = await post(dead.url, JSON.stringify({ update_id: 9 }));
+      expect(res.status).toBe(503);
+    } finally {
+      dead.server.close();
+      deadRedis.disconnect();
+    }
+  });
+});
