@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Api } from 'grammy';
-import { ConfigError } from '@inner-talk/config';
 import { createRedis, redisReady, UpdateQueue, type TelegramUpdatePayload } from '@inner-talk/queue';
 import { sharedBotInfo } from '@inner-talk/telegram';
-import { createLogger, handleProbe } from '@inner-talk/telemetry';
+import { createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { loadIngressEnv } from './env';
 import { createPollingBot } from './polling';
 import { createWebhookHandler } from './webhook';
 
-async function main(): Promise<void> {
+async function main(): Promise<StopApp> {
   const env = loadIngressEnv();
   const logger = createLogger({
     app: 'ingress',
@@ -56,8 +55,7 @@ async function main(): Promise<void> {
   }
   logger.info({ mode: env.INGRESS_MODE, port: env.HTTP_PORT }, 'ingress started');
 
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  return async (signal) => {
     stopping = true;
     logger.info({ signal }, 'ingress stopping');
     if (polling) await polling.stop().catch(() => undefined);
@@ -65,14 +63,7 @@ async function main(): Promise<void> {
     await queue.close().catch(() => undefined);
     redis.disconnect();
     logger.flush();
-    process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error('ingress failed to start:', error instanceof Error ? `${error.name}: ${error.message}` : typeof error);
-  process.exit(1);
-});
+runApp('ingress', main);

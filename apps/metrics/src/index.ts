@@ -1,11 +1,10 @@
 import { createServer } from 'node:http';
-import { ConfigError } from '@inner-talk/config';
 import { createRedis, redisReady } from '@inner-talk/queue';
-import { createLogger, handleProbe } from '@inner-talk/telemetry';
+import { createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { loadMetricsEnv } from './env';
 import { buildRegistry } from './registry';
 
-async function main(): Promise<void> {
+async function main(): Promise<StopApp> {
   const env = loadMetricsEnv();
   const logger = createLogger({ app: 'metrics', level: env.LOG_LEVEL, pretty: env.LOG_PRETTY });
   const redis = createRedis(env.REDIS_URL, 'producer');
@@ -31,21 +30,13 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(env.METRICS_PORT, env.HTTP_HOST, resolve));
   logger.info({ port: env.METRICS_PORT }, 'metrics started');
 
-  const shutdown = async () => {
-    if (stopping) return;
+  return async () => {
     stopping = true;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await close().catch(() => undefined);
     redis.disconnect();
     logger.flush();
-    process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error('metrics failed to start:', error instanceof Error ? `${error.name}: ${error.message}` : typeof error);
-  process.exit(1);
-});
+runApp('metrics', main);

@@ -1,18 +1,17 @@
 import { createServer } from 'node:http';
 import { Worker } from 'bullmq';
 import { Api } from 'grammy';
-import { ConfigError } from '@inner-talk/config';
 import { Conversation } from '@inner-talk/conversation';
 import { createRedis, QUEUE_NAMES } from '@inner-talk/queue';
 import { ConversationStore, connectMongo } from '@inner-talk/storage';
 import { sharedBotInfo } from '@inner-talk/telegram';
-import { ClusterMetricsWriter, createLogger, handleProbe } from '@inner-talk/telemetry';
+import { ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
 import { loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
 import { buildProvider } from './providers';
 
-async function main(): Promise<void> {
+async function main(): Promise<StopApp> {
   const env = loadWorkerEnv();
   const logger = createLogger({
     app: 'worker',
@@ -46,8 +45,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => health.listen(env.HEALTH_PORT, resolve));
   logger.info({ concurrency: env.WORKER_CONCURRENCY, provider: env.LLM_PROVIDER, healthPort: env.HEALTH_PORT }, 'worker started');
 
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
+  return async (signal) => {
     shuttingDown = true;
     logger.info({ signal }, 'draining: finishing in-flight jobs');
     // worker.close() waits for active jobs but has no timeout of its own.
@@ -64,14 +62,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     logger.info({ drained }, 'worker stopped');
     logger.flush();
-    process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error('worker failed to start:', error instanceof Error ? error.name : typeof error, error instanceof Error ? error.message : '');
-  process.exit(1);
-});
+runApp('worker', main);

@@ -11,3 +11,5 @@ export type { HistogramSpec, CounterSpec, MetricSpec, MetricSample, HistogramSer
 export { METRICS, LATENCY_BUCKETS_MS } from './catalog';
 export { handleProbe } from './probes';
 export type { ReadinessCheck } from './probes';
+export { runApp } from './lifecycle';
+export type { StopApp } from './lifecycle';
