@@ -1,0 +1,5 @@
+export { startTelegramEmulator, DEFAULT_STUB_METHODS } from './emulator';
+export type { TelegramEmulator, TelegramEmulatorOptions } from './emulator';
+export { telegramUserClient } from './client';
+export type { TelegramUserClient } from './client';
+export type { BotApiCall, BotMessage, InlineButton, SentUpdate, TelegramUserOptions } from './types';

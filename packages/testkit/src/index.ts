@@ -1,0 +1,10 @@
+// Helpers for integration and end-to-end tests (Node only). Import through this index.
+export { serviceUrls, checkServices, DEFAULT_REDIS_PORT, DEFAULT_MONGO_PORT } from './services';
+export type { ServiceUrls } from './services';
+export { uniquePrefix } from './names';
+export { freePort } from './net';
+export { waitFor } from './wait';
+export type { WaitForOptions } from './wait';
+export { spawnApp, stopAll, onCleanup, runningApps } from './spawn';
+export type { AppProcess, SpawnAppOptions } from './spawn';
+export { repoRoot } from './repo';
