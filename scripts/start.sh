@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# THE run command (README): bash scripts/start.sh [--once] [--workers N]
+#
+# Starts Inner Talk on this machine: ingress, N workers (default 2) and the metrics app as separate
+# processes. Without TELEGRAM_BOT_TOKEN it runs a clearly labelled demo against a local Telegram
+# emulator and a mock Gemini API; with a token (and an LLM key) it is the real bot.
+#   1. pnpm 12.4.2 (installed if missing)   2. pnpm install --frozen-lockfile (brings Node 24)
+#   3. settings from .env, if present        4. Redis and FerretDB unless REDIS_URL / MONGO_URL are set
+#   5. scripts/cluster.ts
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RUN_DIR="$ROOT/.run"
+PNPM_VERSION=12.4.2
+mkdir -p "$RUN_DIR"
+
+# shellcheck source=lib/bootstrap.sh
+source "$ROOT/scripts/lib/bootstrap.sh"
+
+ensure_pnpm
+install_packages
+
+section "settings"
+if [[ -f .env ]]; then
+  echo "reading .env"
+  set -a
+  # shellcheck disable=SC1091
+  source .env
+  set +a
+else
+  echo "no .env (copy .env.example to configure the real bot)"
+fi
+done_step
+
+section "services (scripts/services.sh up)"
+bash scripts/services.sh up >/dev/null || fail "scripts/services.sh up (see the messages above)"
+# shellcheck disable=SC1091
+source "$RUN_DIR/services.env"
+done_step
+
+section "cluster"
+exec pnpm exec tsx scripts/cluster.ts "$@"
