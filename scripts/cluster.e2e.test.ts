@@ -28,7 +28,7 @@ describe('the local run command in demo mode', () => {
     expect(out).toContain('DEMO MODE');
     expect(out).toMatch(/bot {4}→ Hi, I am Inner Talk/);
     expect(out).toContain('bot    → Mock reply to: I feel anxious about my exam tomorrow');
-    expect(out).toMatch(/innertalk_reply_latency_seconds_count\{kind="message"\} [1-9]/);
+    expect(out).toContain('innertalk_reply_latency_seconds_count{kind="message"} 2');
     expect(out).toContain('demo finished');
   });
 });

@@ -8,8 +8,10 @@
  *
  *   tsx scripts/cluster.ts [--once] [--workers N]
  */
-import { startLocalCluster, type LocalCluster, type LlmTarget } from '@inner-talk/local-cluster';
-import { startMockGemini, startTelegramEmulator } from '@inner-talk/mocks';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { startMockGemini, startMockOpenAI, startTelegramEmulator } from '@inner-talk/mocks';
 import { serviceUrls } from '@inner-talk/testkit';
 
 const args = process.argv.slice(2);
@@ -22,6 +24,8 @@ if (!Number.isInteger(workers) || workers < 1) {
 }
 
 const DEMO_TOKEN = '100001:local-demo-token';
+const DEMO_PREFIX = 'demo';
+const DEMO_DB = 'inner_talk_demo';
 const line = (s = '') => process.stdout.write(`${s}\n`);
 
 async function metricLine(metricsUrl: string, name: string): Promise<string | undefined> {
@@ -38,32 +42,60 @@ async function waitForStop(stop: () => Promise<void>): Promise<void> {
   await stop();
 }
 
+/** Every demo starts from nothing: no history, no breaker state or counters from an earlier run. */
+async function resetDemoData(redisUrl: string, mongoUrl: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${DEMO_PREFIX}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  const mongo = new MongoClient(mongoUrl);
+  try {
+    await mongo.db(DEMO_DB).dropDatabase();
+  } finally {
+    await mongo.close();
+  }
+}
+
 async function demo(): Promise<void> {
   const { redisUrl, mongoUrl } = serviceUrls();
   line('==================================================================================');
   line(' DEMO MODE: no TELEGRAM_BOT_TOKEN set.');
-  line(' A local Telegram Bot API emulator and a mock Gemini API stand in for the internet;');
+  line(' A local Telegram Bot API emulator and mock Gemini/OpenAI APIs stand in for the internet;');
   line(' everything else is the real system: ingress, BullMQ on Redis, workers, MongoDB, metrics.');
-  line(' For the real bot set TELEGRAM_BOT_TOKEN and GEMINI_API_KEY (see .env.example).');
+  line(' For the real bot set TELEGRAM_BOT_TOKEN and LLM_GEMINI_KEYS (see .env.example).');
   line('==================================================================================');
+  await resetDemoData(redisUrl, mongoUrl);
   const emulator = await startTelegramEmulator();
-  const gemini = await startMockGemini({ config: { latency: { kind: 'lognormal', medianMs: 900, p99Ms: 3000, maxMs: 8000 } } });
+  const latency = { kind: 'lognormal', medianMs: 900, p99Ms: 3000, maxMs: 8000 } as const;
+  const gemini = await startMockGemini({ config: { latency } });
+  const openai = await startMockOpenAI({ config: { latency } });
   let cluster: LocalCluster | undefined;
   const stop = async () => {
     await cluster?.stop();
     await emulator.close();
     await gemini.close();
+    await openai.close();
   };
   try {
     cluster = await startLocalCluster({
       workers,
       redisUrl,
       mongoUrl,
-      prefix: 'demo',
-      mongoDb: 'inner_talk_demo',
+      prefix: DEMO_PREFIX,
+      mongoDb: DEMO_DB,
       telegram: { token: DEMO_TOKEN, apiRoot: emulator.apiRoot },
       ingress: { mode: 'polling' },
-      llm: { provider: 'gemini', apiKey: 'demo-key', baseUrl: gemini.sdkBaseUrl },
+      llm: [
+        { name: 'gemini', api: 'gemini', keys: ['demo-project:demo-gemini-key'], baseUrl: gemini.sdkBaseUrl },
+        { name: 'openai', api: 'openai', keys: ['demo-openai-key'], baseUrl: openai.sdkBaseUrl },
+      ],
       logLevel: 'info',
     });
     line(`cluster up: ingress (polling the emulator), ${workers} workers, metrics at ${cluster.metricsUrl}`);
@@ -102,15 +134,6 @@ async function demo(): Promise<void> {
   await waitForStop(stop);
 }
 
-function llmFromEnv(env: NodeJS.ProcessEnv): LlmTarget {
-  const provider = env.LLM_PROVIDER === 'openai' ? 'openai' : 'gemini';
-  const apiKey = provider === 'openai' ? env.OPENAI_API_KEY : env.GEMINI_API_KEY;
-  if (!apiKey) throw new Error(`${provider === 'openai' ? 'OPENAI_API_KEY' : 'GEMINI_API_KEY'} is required with LLM_PROVIDER=${provider}`);
-  const model = provider === 'openai' ? env.OPENAI_MODEL : env.GEMINI_MODEL;
-  const baseUrl = provider === 'openai' ? env.OPENAI_BASE_URL : env.GEMINI_BASE_URL;
-  return { provider, apiKey, ...(model && { model }), ...(baseUrl && { baseUrl }) };
-}
-
 async function real(token: string): Promise<void> {
   const env = process.env;
   const { redisUrl, mongoUrl } = serviceUrls();
@@ -118,7 +141,8 @@ async function real(token: string): Promise<void> {
   if (mode === 'webhook' && !env.WEBHOOK_SECRET) throw new Error('WEBHOOK_SECRET is required with INGRESS_MODE=webhook');
   // Pass the operator's own settings through (timeouts, models, log level…); ours win where the
   // processes must agree (URLs, ports).
-  const passThrough = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && /^(LOG_|LLM_|GEMINI_|OPENAI_|WEBHOOK_|MAX_BODY|DEDUPE_|SHUTDOWN_|WORKER_CONCURRENCY|TELEGRAM_API_ROOT)/.test(e[0])));
+  const passThrough = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && /^(LOG_|LLM_|WEBHOOK_|MAX_BODY|DEDUPE_|SHUTDOWN_|WORKER_CONCURRENCY|TELEGRAM_API_ROOT)/.test(e[0])));
+  if (!Object.keys(passThrough).some((k) => /^LLM_[A-Z0-9_]+_KEYS$/.test(k))) throw new Error('Set API keys for the LLM chain, e.g. LLM_GEMINI_KEYS and LLM_OPENAI_KEYS (see .env.example)');
   const cluster = await startLocalCluster({
     workers,
     redisUrl,
@@ -128,7 +152,7 @@ async function real(token: string): Promise<void> {
     telegram: { token, apiRoot: env.TELEGRAM_API_ROOT || 'https://api.telegram.org' },
     ingress: mode === 'webhook' ? { mode, secret: env.WEBHOOK_SECRET ?? '', ...(env.WEBHOOK_PATH && { path: env.WEBHOOK_PATH }) } : { mode },
     ...(env.HTTP_PORT && { ingressPort: Number(env.HTTP_PORT) }),
-    llm: llmFromEnv(env),
+    llm: [], // the chain comes from the LLM_* variables passed through
     extraEnv: passThrough,
   });
   line(`Inner Talk is running: ingress (${mode}) at ${cluster.ingressUrl}, ${workers} workers, metrics at ${cluster.metricsUrl}`);

@@ -1,7 +1,8 @@
 import { Bot, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
-import { localeFromLanguageCode, type Conversation, type Incoming } from '@inner-talk/conversation';
+import { localeFromLanguageCode, TEXTS, type Conversation, type Incoming } from '@inner-talk/conversation';
+import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
 import type { Logger } from '@inner-talk/telemetry';
 
@@ -11,11 +12,14 @@ export interface WorkerBotOptions {
   botInfo: UserFromGetMe;
   conversation: Conversation;
   logger: Logger;
+  /** True the first time it is called for an update (cluster-wide): gate for the "I need a moment" notice. */
+  claimWaitNotice(updateId: number): Promise<boolean>;
 }
 
 /** What handling one update did; read by the job processor for metrics. */
 export interface UpdateReport {
   repliesSent: number;
+  waitNoticeSent: boolean;
 }
 
 /**
@@ -34,8 +38,19 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
     if (chatId === undefined) return;
     // "typing…" is a courtesy: never wait for it and never fail the turn on it.
     ctx.api.sendChatAction(chatId, 'typing').catch(() => undefined);
-    const replies = await options.conversation.handle(incoming);
     const report = reports.get(ctx.update.update_id);
+    let replies;
+    try {
+      replies = await options.conversation.handle(incoming);
+    } catch (error) {
+      // Every provider is down or cooling down: the job will be delayed until one is back. Tell the
+      // person once, so the silence is not read as being ignored; the real reply follows.
+      if (error instanceof AllProvidersUnavailableError && (await options.claimWaitNotice(ctx.update.update_id))) {
+        await ctx.api.sendMessage(chatId, TEXTS[incoming.locale].needAMoment);
+        if (report) report.waitNoticeSent = true;
+      }
+      throw error;
+    }
     for (const reply of replies) {
       for (const part of splitMessage(reply.text)) {
         await ctx.api.sendMessage(chatId, part);

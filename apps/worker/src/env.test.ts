@@ -5,7 +5,8 @@ const valid = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   MONGO_URL: 'mongodb://127.0.0.1:27017',
   TELEGRAM_BOT_TOKEN: '123:abc',
-  GEMINI_API_KEY: 'k',
+  LLM_GEMINI_KEYS: 'k',
+  LLM_OPENAI_KEYS: 'k2',
 };
 
 function problems(env: Record<string, string>): readonly string[] {
@@ -20,7 +21,7 @@ function problems(env: Record<string, string>): readonly string[] {
 
 describe('worker configuration', () => {
   it('accepts a minimal environment and fills defaults', () => {
-    expect(loadWorkerEnv(valid)).toMatchObject({ LLM_PROVIDER: 'gemini', WORKER_CONCURRENCY: 50, MONGO_DB: 'inner_talk', HEALTH_PORT: 8081 });
+    expect(loadWorkerEnv(valid)).toMatchObject({ LLM_DEADLINE_MS: 45_000, WORKER_CONCURRENCY: 50, MONGO_DB: 'inner_talk', HEALTH_PORT: 8081 });
   });
 
   it.each([
@@ -32,12 +33,14 @@ describe('worker configuration', () => {
     expect(problems(env)).toEqual([message]);
   });
 
-  it('requires the key of the chosen provider', () => {
-    expect(problems({ ...valid, LLM_PROVIDER: 'openai' })).toEqual(['OPENAI_API_KEY: is required when LLM_PROVIDER=openai']);
+  it('requires keys for every provider of the chain', () => {
+    const { LLM_OPENAI_KEYS: _unused, ...noOpenAI } = valid;
+    expect(problems(noOpenAI)).toEqual(['LLM_OPENAI_KEYS: is required but not set']);
+    expect(problems({ ...noOpenAI, LLM_CHAIN: 'gemini' })).toEqual([]);
   });
 
   it('names malformed variables', () => {
-    const found = problems({ ...valid, MONGO_URL: 'postgres://x', WORKER_CONCURRENCY: '0', TELEGRAM_BOT_TOKEN: 'nope', LLM_PROVIDER: 'claude' });
-    expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['LLM_PROVIDER', 'MONGO_URL', 'TELEGRAM_BOT_TOKEN', 'WORKER_CONCURRENCY']);
+    const found = problems({ ...valid, MONGO_URL: 'postgres://x', WORKER_CONCURRENCY: '0', TELEGRAM_BOT_TOKEN: 'nope', LLM_GEMINI_RPM: 'fast' });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['LLM_GEMINI_RPM', 'MONGO_URL', 'TELEGRAM_BOT_TOKEN', 'WORKER_CONCURRENCY']);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme } from '@inner-talk/config';
+import { commonEnv, ConfigError, parseEnv, port, positiveInt, telegramEnv, urlWithScheme } from '@inner-talk/config';
+import { parseGatewayEnv, type GatewayConfig } from '@inner-talk/gateway';
 
 const schema = commonEnv
   .extend(telegramEnv.shape)
@@ -12,23 +13,29 @@ const schema = commonEnv
     HEALTH_PORT: port(8081),
     /** How long SIGTERM waits for in-flight jobs; keep below docker compose's stop_grace_period. */
     SHUTDOWN_GRACE_MS: positiveInt(25_000),
-    LLM_PROVIDER: z.enum(['gemini', 'openai']).default('gemini'),
-    LLM_TIMEOUT_MS: positiveInt(20_000),
-    GEMINI_API_KEY: z.string().optional(),
-    GEMINI_MODEL: z.string().default('gemini-2.5-flash'),
-    GEMINI_BASE_URL: urlWithScheme(['http', 'https']).optional(),
-    OPENAI_API_KEY: z.string().optional(),
-    OPENAI_MODEL: z.string().default('gpt-4.1-mini'),
-    OPENAI_BASE_URL: urlWithScheme(['http', 'https']).optional(),
-  })
-  .superRefine((env, ctx) => {
-    const key = env.LLM_PROVIDER === 'gemini' ? 'GEMINI_API_KEY' : 'OPENAI_API_KEY';
-    if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required when LLM_PROVIDER=${env.LLM_PROVIDER}` });
+    /** Total time one person's message may spend in model calls, across fallbacks. */
+    LLM_DEADLINE_MS: positiveInt(45_000),
   });
 
-export type WorkerEnv = z.infer<typeof schema>;
+export type WorkerEnv = z.infer<typeof schema> & { gateway: GatewayConfig };
 
-/** Reads and validates the worker's environment once; throws ConfigError naming each bad variable. */
+/**
+ * Reads and validates the worker's environment once, the LLM gateway's `LLM_*` variables included;
+ * throws one ConfigError naming every bad variable.
+ */
 export function loadWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
-  return parseEnv('worker', schema, env);
+  const problems: string[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const base = attempt(() => parseEnv('worker', schema, env));
+  const gateway = attempt(() => parseGatewayEnv(env, 'worker'));
+  if (!base || !gateway) throw new ConfigError('worker', problems);
+  return { ...base, gateway };
 }

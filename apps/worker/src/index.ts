@@ -9,7 +9,7 @@ import { ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp }
 import { createWorkerBot } from './bot';
 import { loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
-import { buildProvider } from './providers';
+import { buildGateway } from './llm';
 
 async function main(): Promise<StopApp> {
   const env = loadWorkerEnv();
@@ -17,7 +17,7 @@ async function main(): Promise<StopApp> {
     app: 'worker',
     level: env.LOG_LEVEL,
     pretty: env.LOG_PRETTY,
-    secrets: [env.TELEGRAM_BOT_TOKEN, env.GEMINI_API_KEY ?? '', env.OPENAI_API_KEY ?? ''],
+    secrets: [env.TELEGRAM_BOT_TOKEN, ...env.gateway.chain.flatMap((route) => route.keys.map((k) => k.apiKey))],
   });
 
   const redis = createRedis(env.REDIS_URL, 'worker');
@@ -26,9 +26,18 @@ async function main(): Promise<StopApp> {
   await store.ensureIndexes();
 
   const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT }));
-  const conversation = new Conversation({ model: buildProvider(env), memory: store, llmTimeoutMs: env.LLM_TIMEOUT_MS });
-  const { bot, reports } = createWorkerBot({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, botInfo, conversation, logger });
   const metrics = new ClusterMetricsWriter(redis, env.REDIS_PREFIX);
+  const llm = await buildGateway(env, logger, metrics);
+  const conversation = new Conversation({ model: llm.gateway, memory: store, llmTimeoutMs: env.LLM_DEADLINE_MS });
+  const { bot, reports } = createWorkerBot({
+    token: env.TELEGRAM_BOT_TOKEN,
+    apiRoot: env.TELEGRAM_API_ROOT,
+    botInfo,
+    conversation,
+    logger,
+    // One "I need a moment" per update, however often its job is delayed and retried.
+    claimWaitNotice: async (updateId) => (await redis.set(`${env.REDIS_PREFIX}:wait-notice:${updateId}`, '1', 'EX', 86_400, 'NX')) === 'OK',
+  });
 
   const worker = new Worker(QUEUE_NAMES.updates, createUpdateProcessor({ bot, reports, metrics, logger }), {
     connection: redis,
@@ -43,7 +52,7 @@ async function main(): Promise<StopApp> {
     if (!handleProbe(req, res, checks, () => shuttingDown)) res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => health.listen(env.HEALTH_PORT, resolve));
-  logger.info({ concurrency: env.WORKER_CONCURRENCY, provider: env.LLM_PROVIDER, healthPort: env.HEALTH_PORT }, 'worker started');
+  logger.info({ concurrency: env.WORKER_CONCURRENCY, chain: env.gateway.chain.map((r) => r.name), healthPort: env.HEALTH_PORT }, 'worker started');
 
   return async (signal) => {
     shuttingDown = true;
@@ -58,6 +67,7 @@ async function main(): Promise<StopApp> {
       await worker.close(true).catch(() => undefined);
     }
     health.close();
+    await llm.state.close().catch(() => undefined);
     await mongo.close().catch(() => undefined);
     redis.disconnect();
     logger.info({ drained }, 'worker stopped');

@@ -1,4 +1,5 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { BotError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { InvalidJobError, parseJob, QUEUE_NAMES, updateJobSchema } from '@inner-talk/queue';
@@ -17,9 +18,9 @@ export interface ProcessorDeps {
  * BullMQ processor for QUEUE_NAMES.updates: parse → hand the update to the bot → record timings.
  * Bad job data is unrecoverable (no retry); any other failure is rethrown so BullMQ retries it.
  */
-export function createUpdateProcessor(deps: ProcessorDeps): (job: Job) => Promise<void> {
+export function createUpdateProcessor(deps: ProcessorDeps): (job: Job, token?: string) => Promise<void> {
   const now = deps.now ?? Date.now;
-  return async (job) => {
+  return async (job, token) => {
     const startedAt = now();
     let data;
     try {
@@ -29,7 +30,7 @@ export function createUpdateProcessor(deps: ProcessorDeps): (job: Job) => Promis
       throw error;
     }
     const log = deps.logger.child({ traceId: data.traceId, updateId: data.update.update_id, attempt: job.attemptsMade + 1 });
-    const report: UpdateReport = { repliesSent: 0 };
+    const report: UpdateReport = { repliesSent: 0, waitNoticeSent: false };
     deps.reports.set(data.update.update_id, report);
     let outcome = 'ok';
     try {
@@ -38,6 +39,14 @@ export function createUpdateProcessor(deps: ProcessorDeps): (job: Job) => Promis
       outcome = 'error';
       // grammY wraps middleware errors in BotError; the cause decides the retry.
       const cause = error instanceof BotError ? error.error : error;
+      if (cause instanceof AllProvidersUnavailableError && token) {
+        // Not a failure of the job: park it until the earliest provider is back (attempts are not
+        // used up), so nothing is dropped however long the outage lasts.
+        outcome = 'delayed';
+        log.warn({ retryAt: cause.retryAt, skips: cause.skips }, 'every LLM provider unavailable; job delayed');
+        await job.moveToDelayed(Math.max(cause.retryAt, now() + 100), token);
+        throw new DelayedError();
+      }
       log.warn({ err: describe(cause) }, 'update failed');
       throw cause;
     } finally {
@@ -48,6 +57,7 @@ export function createUpdateProcessor(deps: ProcessorDeps): (job: Job) => Promis
         { spec: METRICS.processing, labels: { outcome }, valueMs: finishedAt - startedAt },
         { spec: METRICS.updatesProcessed, labels: { outcome } },
       ];
+      if (report.waitNoticeSent) samples.push({ spec: METRICS.waitNotices });
       if (outcome === 'ok' && report.repliesSent > 0) {
         samples.push({ spec: METRICS.replyLatency, labels: { kind: 'message' }, valueMs: finishedAt - data.receivedAt });
       }

@@ -25,7 +25,7 @@ export function parseEnv<S extends z.ZodObject>(app: string, schema: S, env: Nod
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    const unset = issue.code === 'invalid_type' && issue.path.length === 1 && !(String(issue.path[0]) in cleaned);
+    const unset = issue.code !== 'custom' && issue.path.length === 1 && !(String(issue.path[0]) in cleaned);
     return `${name}: ${unset ? 'is required but not set' : issue.message}`;
   });
   throw new ConfigError(app, problems);

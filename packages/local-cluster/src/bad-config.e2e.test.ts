@@ -17,7 +17,8 @@ describe('apps refuse a bad environment at start', () => {
       REDIS_URL: 'redis://127.0.0.1:1',
       TELEGRAM_BOT_TOKEN: '123:secret-token-value',
       WORKER_CONCURRENCY: 'lots',
-      GEMINI_API_KEY: 'gemini-secret-value',
+      LLM_CHAIN: 'gemini',
+      LLM_GEMINI_KEYS: 'gemini-secret-value',
     });
     expect(code).toBe(1);
     expect(stderr).toContain('Invalid configuration for worker');

@@ -32,7 +32,7 @@ async function startHarness(ingress: IngressMode): Promise<Harness> {
     mongoDb,
     telegram: { token: TOKEN, apiRoot: emulator.apiRoot },
     ingress,
-    llm: { provider: 'gemini', apiKey: 'e2e-gemini-key', baseUrl: gemini.sdkBaseUrl },
+    llm: [{ name: 'gemini', api: 'gemini', keys: ['e2e-gemini-key'], baseUrl: gemini.sdkBaseUrl }],
   });
   return { cluster, emulator, gemini, prefix, mongoDb };
 }

@@ -6,9 +6,15 @@ import { freePort, spawnApp, type AppProcess } from '@inner-talk/testkit';
  */
 export type IngressMode = { mode: 'polling' } | { mode: 'webhook'; secret: string; path?: string; register?: boolean };
 
-export type LlmTarget =
-  | { provider: 'gemini'; apiKey: string; model?: string; baseUrl?: string }
-  | { provider: 'openai'; apiKey: string; model?: string; baseUrl?: string };
+/** One provider of the gateway's chain, in the gateway's own terms (see parseGatewayEnv). */
+export interface LlmTarget {
+  name: string;
+  api: 'gemini' | 'openai';
+  /** `scope:key` or `key` entries. */
+  keys: string[];
+  model?: string;
+  baseUrl?: string;
+}
 
 export interface LocalClusterOptions {
   workers: number;
@@ -19,7 +25,8 @@ export interface LocalClusterOptions {
   mongoDb: string;
   telegram: { token: string; apiRoot: string };
   ingress: IngressMode;
-  llm: LlmTarget;
+  /** The fallback chain, primary first; empty to leave it to LLM_* variables in `extraEnv`. */
+  llm: LlmTarget[];
   workerConcurrency?: number;
   /** Fixed ingress port (e.g. behind a reverse proxy); a free port otherwise. */
   ingressPort?: number;
@@ -60,10 +67,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     TELEGRAM_BOT_TOKEN: options.telegram.token,
     TELEGRAM_API_ROOT: options.telegram.apiRoot,
   };
-  const llmEnv: Record<string, string> =
-    options.llm.provider === 'gemini'
-      ? { LLM_PROVIDER: 'gemini', GEMINI_API_KEY: options.llm.apiKey, ...(options.llm.model && { GEMINI_MODEL: options.llm.model }), ...(options.llm.baseUrl && { GEMINI_BASE_URL: options.llm.baseUrl }) }
-      : { LLM_PROVIDER: 'openai', OPENAI_API_KEY: options.llm.apiKey, ...(options.llm.model && { OPENAI_MODEL: options.llm.model }), ...(options.llm.baseUrl && { OPENAI_BASE_URL: options.llm.baseUrl }) };
+  const llmEnv: Record<string, string> = options.llm.length ? { LLM_CHAIN: options.llm.map((t) => t.name).join(',') } : {};
+  for (const t of options.llm) {
+    const p = `LLM_${t.name.toUpperCase()}_`;
+    Object.assign(llmEnv, { [`${p}API`]: t.api, [`${p}KEYS`]: t.keys.join(',') }, t.model && { [`${p}MODEL`]: t.model }, t.baseUrl && { [`${p}BASE_URL`]: t.baseUrl });
+  }
 
   const started: AppProcess[] = [];
   const stopAll = async () => {

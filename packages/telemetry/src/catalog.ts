@@ -31,6 +31,37 @@ export const METRICS = {
     bucketsMs: LATENCY_BUCKETS_MS,
     labelNames: ['outcome'],
   },
+  llmCallLatency: {
+    kind: 'histogram',
+    name: 'innertalk_llm_call_seconds',
+    help: 'Duration of one LLM provider call, by provider, model and outcome (ok or the error kind)',
+    bucketsMs: LATENCY_BUCKETS_MS,
+    labelNames: ['provider', 'model', 'outcome'],
+  },
+  llmTokens: {
+    kind: 'counter',
+    name: 'innertalk_llm_tokens_total',
+    help: 'Tokens reported by the providers, by provider, model and type (input, cached_input, output, reasoning)',
+    labelNames: ['provider', 'model', 'type'],
+  },
+  llmCost: {
+    kind: 'counter',
+    name: 'innertalk_llm_cost_usd_total',
+    help: 'Cost of LLM calls in USD from reported usage and the configured price table',
+    labelNames: ['provider', 'model'],
+  },
+  llmFallbacks: {
+    kind: 'counter',
+    name: 'innertalk_llm_fallback_answers_total',
+    help: 'Replies answered by a provider other than the primary, by provider',
+    labelNames: ['provider'],
+  },
+  waitNotices: {
+    kind: 'counter',
+    name: 'innertalk_wait_notices_total',
+    help: 'Times a person was told "I need a moment" because every provider was unavailable',
+    labelNames: [],
+  },
   updatesProcessed: {
     kind: 'counter',
     name: 'innertalk_updates_processed_total',

@@ -85,7 +85,10 @@ export class ClusterMetricsWriter {
       const key = metricKey(this.prefix, sample.spec.name);
       const field = labelField(sample.spec, sample.labels);
       if (sample.spec.kind === 'counter') {
-        multi.hincrby(key, field, 'by' in sample ? (sample.by ?? 1) : 1);
+        const by = 'by' in sample ? (sample.by ?? 1) : 1;
+        // Whole increments stay exact integers; fractional ones (costs in USD) use HINCRBYFLOAT.
+        if (Number.isInteger(by)) multi.hincrby(key, field, by);
+        else multi.hincrbyfloat(key, field, by);
       } else if ('valueMs' in sample) {
         const valueMs = Math.max(0, sample.valueMs);
         multi.hincrby(key, `${field}|b${bucketIndex(sample.spec.bucketsMs, valueMs)}`, 1);

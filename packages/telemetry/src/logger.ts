@@ -37,8 +37,8 @@ export const REDACTED_PATHS = [
   '*.headers["x-goog-api-key"]',
   'TELEGRAM_BOT_TOKEN',
   'WEBHOOK_SECRET',
-  'GEMINI_API_KEY',
-  'OPENAI_API_KEY',
+  'LLM_GEMINI_KEYS',
+  'LLM_OPENAI_KEYS',
   'MONGO_URL',
   'REDIS_URL',
 ];

@@ -1,0 +1,35 @@
+import { createGatewayState, LlmGateway, type CallRecord, type GatewayState } from '@inner-talk/gateway';
+import { METRICS, type ClusterMetricsWriter, type Logger, type MetricSample } from '@inner-talk/telemetry';
+import type { WorkerEnv } from './env';
+
+/**
+ * The worker's LLM gateway: shared breaker/limiter/cooldown state in Redis, incident lines for
+ * every breaker transition this process causes, and per-call metrics (latency, tokens, cost).
+ */
+export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: ClusterMetricsWriter): Promise<{ gateway: LlmGateway; state: GatewayState }> {
+  const incidents = logger.child({ component: 'llm-gateway' });
+  const state = await createGatewayState({
+    redisUrl: env.REDIS_URL,
+    prefix: env.REDIS_PREFIX,
+    config: env.gateway,
+    onTransition: (t) =>
+      incidents.warn({ incident: 'breaker', breaker: t.id, from: t.from, to: t.to, reason: t.reason, at: t.at, openUntil: t.openUntil || undefined, source: t.source }, `breaker ${t.id}: ${t.from} → ${t.to}`),
+    onRedisError: (e) => incidents.warn({ incident: 'gateway-redis', kind: e.kind }, 'gateway state unavailable in Redis; using local state'),
+  });
+  const onCall = (call: CallRecord) => {
+    const labels = { provider: call.provider, model: call.model };
+    const samples: MetricSample[] = [{ spec: METRICS.llmCallLatency, labels: { ...labels, outcome: call.outcome }, valueMs: call.latencyMs }];
+    if (call.usage) {
+      const u = call.usage;
+      for (const [type, n] of [['input', u.inputTokens], ['cached_input', u.cachedInputTokens], ['output', u.outputTokens], ['reasoning', u.reasoningTokens]] as const) {
+        if (n > 0) samples.push({ spec: METRICS.llmTokens, labels: { ...labels, type }, by: n });
+      }
+      if (call.costUsd) samples.push({ spec: METRICS.llmCost, labels, by: call.costUsd });
+      if (call.chainIndex > 0) samples.push({ spec: METRICS.llmFallbacks, labels: { provider: call.provider } });
+    }
+    if (call.outcome !== 'ok') incidents.info({ provider: call.provider, key: call.keyId, outcome: call.outcome, ms: call.latencyMs }, 'provider call failed');
+    metrics.record(samples).catch(() => undefined);
+  };
+  const gateway = new LlmGateway({ config: env.gateway, ...state, observer: { onCall } });
+  return { gateway, state };
+}
