@@ -27,7 +27,12 @@ export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: Clus
       if (call.costUsd) samples.push({ spec: METRICS.llmCost, labels, by: call.costUsd });
       if (call.chainIndex > 0) samples.push({ spec: METRICS.llmFallbacks, labels: { provider: call.provider } });
     }
-    if (call.outcome !== 'ok') incidents.info({ provider: call.provider, key: call.keyId, outcome: call.outcome, ms: call.latencyMs }, 'provider call failed');
+    if (call.outcome !== 'ok') {
+      incidents.info({ provider: call.provider, key: call.keyId, outcome: call.outcome, startedAt: call.startedAt, ms: call.latencyMs }, 'provider call failed');
+    } else if (call.chainIndex > 0) {
+      // failoverMs: what this message lost on the failing providers before the fallback answered.
+      incidents.info({ provider: call.provider, chainIndex: call.chainIndex, startedAt: call.startedAt, failoverMs: call.waitedMs }, 'answered by fallback');
+    }
     metrics.record(samples).catch(() => undefined);
   };
   const gateway = new LlmGateway({ config: env.gateway, ...state, observer: { onCall } });

@@ -10,7 +10,11 @@ export interface CallRecord {
   model: string;
   keyId: string;
   outcome: 'ok' | ProviderError['kind'];
+  /** When the attempt started (epoch ms, this process's clock). */
+  startedAt: number;
   latencyMs: number;
+  /** Time from the start of `complete` to the start of this attempt: what earlier attempts cost. */
+  waitedMs: number;
   /** Position in the chain: 0 is the primary. */
   chainIndex: number;
   usage?: ChatResult['usage'];
@@ -89,6 +93,7 @@ export class LlmGateway implements ChatProvider {
     };
     const estimate = estimateTokens([request.system, ...request.turns.map((t) => t.text)], request.maxOutputTokens ?? 600);
 
+    const begunAt = this.now();
     for (const [chainIndex, route] of this.deps.config.chain.entries()) {
       const breakerId = `provider:${route.name}`;
       const gate = await this.deps.breaker.acquire(breakerId);
@@ -98,7 +103,7 @@ export class LlmGateway implements ChatProvider {
         continue;
       }
       const probe = gate.decision === 'probe';
-      const outcome = await this.tryRoute(route, chainIndex, request, deadline, estimate, probe, later);
+      const outcome = await this.tryRoute(route, chainIndex, request, begunAt, deadline, estimate, probe, later);
       if ('result' in outcome) return outcome.result;
       skips.push({ provider: route.name, reason: outcome.reason });
       if (outcome.fatal) throw outcome.fatal;
@@ -111,6 +116,7 @@ export class LlmGateway implements ChatProvider {
     route: ProviderRoute,
     chainIndex: number,
     request: ChatRequest,
+    begunAt: number,
     deadline: number,
     estimate: number,
     probe: boolean,
@@ -149,11 +155,11 @@ export class LlmGateway implements ChatProvider {
         if (reservation) await this.deps.limiter.reconcile(reservation, u.inputTokens + u.outputTokens + (route.api === 'gemini' ? u.reasoningTokens : 0));
         await this.deps.breaker.onSuccess(breakerId, { probe });
         const costUsd = callCostUsd(u, route.price, route.api);
-        this.deps.observer?.onCall?.({ provider: route.name, model: result.model, keyId: key.id, outcome: 'ok', latencyMs: this.now() - startedAt, chainIndex, usage: u, costUsd });
+        this.deps.observer?.onCall?.({ provider: route.name, model: result.model, keyId: key.id, outcome: 'ok', startedAt, latencyMs: this.now() - startedAt, waitedMs: startedAt - begunAt, chainIndex, usage: u, costUsd });
         return { result };
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
-        this.deps.observer?.onCall?.({ provider: route.name, model: route.model, keyId: key.id, outcome: error.kind, latencyMs: this.now() - startedAt, chainIndex });
+        this.deps.observer?.onCall?.({ provider: route.name, model: route.model, keyId: key.id, outcome: error.kind, startedAt, latencyMs: this.now() - startedAt, waitedMs: startedAt - begunAt, chainIndex });
         // The request was sent: it counts against RPM; tokens are unknown, keep the estimate.
         reason = error.kind;
         if (!error.providerSide) {
