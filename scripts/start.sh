@@ -9,14 +9,8 @@
 #   5. scripts/cluster.ts
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-RUN_DIR="$ROOT/.run"
-PNPM_VERSION=12.4.2
-mkdir -p "$RUN_DIR"
-
 # shellcheck source=lib/bootstrap.sh
-source "$ROOT/scripts/lib/bootstrap.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap.sh"
 
 ensure_pnpm
 install_packages

@@ -13,14 +13,8 @@
 #   INNER_TALK_KEEP_SERVICES=0|1  stop (0) or keep (1) services this run started; default: stop when CI=true
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-RUN_DIR="$ROOT/.run"
-PNPM_VERSION=12.4.2
-mkdir -p "$RUN_DIR"
-
 # shellcheck source=lib/bootstrap.sh
-source "$ROOT/scripts/lib/bootstrap.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/bootstrap.sh"
 
 # Anything that could prompt must not: there is no terminal in CI.
 exec </dev/null

@@ -1,5 +1,11 @@
-# Shared set-up of scripts/test.sh and scripts/start.sh: step headers, pnpm, and the packages.
-# Source it with ROOT, RUN_DIR and PNPM_VERSION set; then call `ensure_pnpm` and `install_packages`.
+# Shared set-up of scripts/test.sh and scripts/start.sh: the repository root as working directory,
+# step headers, pnpm, and the packages. Source it, then call `ensure_pnpm` and `install_packages`.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+RUN_DIR="$ROOT/.run"
+PNPM_VERSION=12.4.2
+mkdir -p "$RUN_DIR"
 
 STEP_STARTED=$SECONDS
 section() {
