@@ -43,6 +43,7 @@ const DEFAULT_RETRY_MS = 5_000;
 /** An invalid key is not going to heal by itself soon. */
 const AUTH_COOLDOWN_MS = 60 * 60_000;
 const DEFAULT_RATE_LIMIT_COOLDOWN_MS = 30_000;
+const BILLING_COOLDOWN_MS = 60 * 60_000;
 
 export function defaultAdapter(route: ProviderRoute, key: ApiKeyConfig): ChatProvider {
   return route.api === 'gemini'
@@ -171,9 +172,9 @@ export class LlmGateway implements ChatProvider {
         }
         const failed = await this.deps.breaker.onFailure(breakerId, { probe });
         if (error.kind === 'rate_limited') {
-          const cooldownMs = error.retryAfterMs ?? DEFAULT_RATE_LIMIT_COOLDOWN_MS;
-          const set = await this.deps.cooldowns.setCooldownFor(key.id, cooldownMs, 'rate_limited');
-          later(set.untilMs || this.now() + cooldownMs);
+          const until = cooldownEnd(error, this.now());
+          const set = await this.deps.cooldowns.setCooldown(key.id, until, error.exhaustedQuota ? `quota_${error.exhaustedQuota}` : 'rate_limited');
+          later(set.untilMs || until);
           if (!probe && failed.state === 'closed') continue; // another key of the same provider may have quota left
         }
         if (failed.state !== 'closed') later(failed.event?.openUntil || this.now() + this.deps.config.breaker.openMs);
@@ -207,6 +208,31 @@ export class LlmGateway implements ChatProvider {
     }
     return adapter;
   }
+}
+
+/**
+ * When a rate-limited key may be used again: a per-day quota at the next midnight Pacific time (when
+ * Gemini's daily quotas reset), an exhausted account in an hour (re-checked then), otherwise after
+ * the provider's Retry-After or 30 s.
+ */
+export function cooldownEnd(error: ProviderError, now: number): number {
+  if (error.exhaustedQuota === 'day') return nextMidnightIn('America/Los_Angeles', now);
+  if (error.exhaustedQuota === 'billing') return now + BILLING_COOLDOWN_MS;
+  return now + (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_COOLDOWN_MS);
+}
+
+/** The next midnight in `timeZone` after `now` (epoch ms), DST-aware. */
+export function nextMidnightIn(timeZone: string, now: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(now));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const sinceMidnightMs = ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + (now % 1000);
+  let candidate = now - sinceMidnightMs + 24 * 3_600_000;
+  // Across a DST change the local day is 23 or 25 hours: step to where the local clock reads 00:00.
+  const hourThere = () => Number(new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric' }).format(new Date(candidate)));
+  const h = hourThere();
+  if (h === 23) candidate += 3_600_000;
+  else if (h === 1) candidate -= 3_600_000;
+  return candidate;
 }
 
 function shuffle<T>(items: readonly T[]): T[] {

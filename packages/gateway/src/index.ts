@@ -1,6 +1,6 @@
 export { parseGatewayEnv } from './config';
 export type { GatewayConfig, ProviderRoute, ApiKeyConfig, Price } from './config';
-export { LlmGateway, defaultAdapter } from './gateway';
+export { LlmGateway, defaultAdapter, cooldownEnd, nextMidnightIn } from './gateway';
 export type { GatewayDeps, GatewayObserver, CallRecord } from './gateway';
 export { AllProvidersUnavailableError } from './errors';
 export type { ProviderSkip } from './errors';

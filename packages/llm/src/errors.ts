@@ -18,6 +18,12 @@ export class ProviderError extends Error {
     readonly retryAfterMs?: number,
     /** HTTP status when there was a response. */
     readonly status?: number,
+    /**
+     * A 429 that is not a short burst: `day` — a per-day quota is used up (Gemini's QuotaFailure
+     * quotaId …PerDay…), it resets at the provider's day boundary; `billing` — the account has no
+     * quota left (OpenAI `insufficient_quota`), it needs a person.
+     */
+    readonly exhaustedQuota?: 'day' | 'billing',
   ) {
     super(message);
   }

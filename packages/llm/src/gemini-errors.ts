@@ -20,6 +20,7 @@ interface GoogleErrorBody {
 
 const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo';
 const ERROR_INFO = 'type.googleapis.com/google.rpc.ErrorInfo';
+const QUOTA_FAILURE = 'type.googleapis.com/google.rpc.QuotaFailure';
 
 function isApiError(err: unknown): err is ApiError {
   // The name check covers a second copy of the SDK (its ESM and CJS builds loaded side by side);
@@ -64,7 +65,15 @@ function mapApiError(err: ApiError, provider: string, transport: GeminiTransport
   const kind = badKey ? 'auth' : kindForStatus(err.status);
   const grpc = typeof body?.status === 'string' ? ` ${body.status}` : '';
   const message = typeof body?.message === 'string' ? `: ${clip(body.message)}` : '';
-  return new ProviderError(provider, kind, `${provider}: HTTP ${err.status}${grpc}${message}`, retryAfterMs, err.status);
+  const perDay = kind === 'rate_limited' && dailyQuotaViolated(body);
+  return new ProviderError(provider, kind, `${provider}: HTTP ${err.status}${grpc}${message}`, retryAfterMs, err.status, perDay ? 'day' : undefined);
+}
+
+/** A QuotaFailure violation whose quotaId names a per-day quota (e.g. GenerateRequestsPerDayPerProjectPerModel). */
+function dailyQuotaViolated(body: GoogleErrorBody | undefined): boolean {
+  return detailsOfType(body, QUOTA_FAILURE).some(
+    (d) => Array.isArray(d['violations']) && d['violations'].some((v: unknown) => typeof v === 'object' && v !== null && String((v as Record<string, unknown>)['quotaId'] ?? '').includes('PerDay')),
+  );
 }
 
 /**

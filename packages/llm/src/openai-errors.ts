@@ -16,7 +16,10 @@ export function mapOpenAIError(err: unknown, provider: string, deadlineExpired: 
   if (err instanceof ProviderError) return err;
   if (err instanceof APIError && typeof err.status === 'number') {
     const retryAfterMs = retryAfterFromHeaders(err.headers);
-    return new ProviderError(provider, kindForStatus(err.status), `${provider}: ${clip(err.message)}`, retryAfterMs, err.status);
+    const kind = kindForStatus(err.status);
+    // A 429 with code insufficient_quota is an exhausted account, not a burst: waiting seconds won't help.
+    const billing = kind === 'rate_limited' && err.code === 'insufficient_quota';
+    return new ProviderError(provider, kind, `${provider}: ${clip(err.message)}`, retryAfterMs, err.status, billing ? 'billing' : undefined);
   }
   if (deadlineExpired || err instanceof APIUserAbortError || err instanceof APIConnectionTimeoutError) {
     return new ProviderError(provider, 'timeout', `${provider}: no answer within ${timeoutMs} ms`);
