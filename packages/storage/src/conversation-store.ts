@@ -19,6 +19,16 @@ export interface MessageRecord {
   at: Date;
 }
 
+/** A message that showed risk of self-harm: when, how high, which detection layer. Never the text. */
+export interface RiskEventRecord {
+  /** `<userId>|<turnKey>`: one event per message however often it is handled. */
+  _id: string;
+  userId: string;
+  level: 'low' | 'high';
+  sources: string[];
+  at: Date;
+}
+
 /**
  * Users and their messages in MongoDB.
  *
@@ -28,10 +38,12 @@ export interface MessageRecord {
 export class ConversationStore {
   private readonly users: Collection<UserRecord>;
   private readonly messages: Collection<MessageRecord>;
+  private readonly riskEvents: Collection<RiskEventRecord>;
 
   constructor(db: Db) {
     this.users = db.collection<UserRecord>('users');
     this.messages = db.collection<MessageRecord>('messages');
+    this.riskEvents = db.collection<RiskEventRecord>('risk_events');
   }
 
   /** Creates the indexes reads rely on. Safe to call at every start. */
@@ -62,6 +74,17 @@ export class ConversationStore {
   async findReply(userId: string, turnKey: string): Promise<string | null> {
     const doc = await this.messages.findOne({ _id: `${userId}|${turnKey}|assistant` });
     return doc?.text ?? null;
+  }
+
+  /** Stores a risk event (no message text); the same (userId, turnKey) is stored once. */
+  async recordRiskEvent(event: { userId: string; turnKey: string; level: 'low' | 'high'; sources: readonly string[]; at: Date }): Promise<void> {
+    const record: RiskEventRecord = { _id: `${event.userId}|${event.turnKey}`, userId: event.userId, level: event.level, sources: [...event.sources], at: event.at };
+    await this.riskEvents.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
+  }
+
+  /** Risk events of a user, oldest first. */
+  async riskEventsOf(userId: string): Promise<RiskEventRecord[]> {
+    return this.riskEvents.find({ userId }).sort({ at: 1 }).toArray();
   }
 
   /** The last `limit` messages of a user, oldest first. */
