@@ -7,7 +7,7 @@
 #   bash scripts/services.sh status [component...]  print state; exit 1 if a component does not answer
 #   bash scripts/services.sh env [component...]     print the `export` lines only (no checks, starts nothing)
 #
-# Components: redis, mongo (default: both). Typical use:
+# Components: redis, mongo (default: both); optional: prometheus (only when named). Typical use:
 #   bash scripts/services.sh up && source .run/services.env     # or: eval "$(bash scripts/services.sh up)"
 #
 # Environment:
@@ -15,6 +15,11 @@
 #   INNER_TALK_REDIS_PORT (6390)              port of the local Redis
 #   INNER_TALK_MONGO_PORT (27090)             port of the local FerretDB
 #   FERRETDB_BIN                              a working ferretdb binary to use instead of finding/building one
+#   PROMETHEUS_BIN / PROMTOOL_BIN             prometheus and promtool binaries to use (default: from PATH)
+#
+# `prometheus` only makes sure the Prometheus server and promtool are installed (the Debian package,
+# if missing) and exports PROMETHEUS_BIN / PROMTOOL_BIN; it starts no server: a test starts its own
+# Prometheus with a generated config pointing at the metrics app it runs.
 #
 # Adding a component (e.g. prometheus): write <name>_up, <name>_down, <name>_status and <name>_env
 # (prints KEY=VALUE lines), then add the name to ALL_COMPONENTS (started by default) or
@@ -30,7 +35,7 @@ FERRETDB_MODULE="github.com/FerretDB/FerretDB"
 FERRETDB_VERSION="v1.24.2"
 
 ALL_COMPONENTS=(redis mongo)
-OPTIONAL_COMPONENTS=()
+OPTIONAL_COMPONENTS=(prometheus)
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() {
@@ -379,6 +384,54 @@ mongo_status() {
     printf 'mongo: up   %s (%s)\n' "$url" "$owner"
   else
     printf 'mongo: DOWN %s (%s)\n' "$url" "$owner"
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Prometheus and promtool (binaries only; see the header)
+# ---------------------------------------------------------------------------------------------------
+
+# prometheus_bins: print the prometheus and promtool paths (one per line), or fail if one is missing.
+prometheus_bins() {
+  local server tool
+  server=${PROMETHEUS_BIN:-$(command -v prometheus 2>/dev/null || true)}
+  tool=${PROMTOOL_BIN:-$(command -v promtool 2>/dev/null || true)}
+  [[ -n "$server" && -x "$server" && -n "$tool" && -x "$tool" ]] || return 1
+  printf '%s\n%s\n' "$server" "$tool"
+}
+
+prometheus_env() {
+  local bins
+  if bins=$(prometheus_bins); then
+    printf 'PROMETHEUS_BIN=%s\nPROMTOOL_BIN=%s\n' "$(sed -n 1p <<<"$bins")" "$(sed -n 2p <<<"$bins")"
+  else
+    printf 'PROMETHEUS_BIN=%s\nPROMTOOL_BIN=%s\n' "${PROMETHEUS_BIN:-prometheus}" "${PROMTOOL_BIN:-promtool}"
+  fi
+}
+
+prometheus_up() {
+  if ! prometheus_bins >/dev/null; then
+    [[ -z "${PROMETHEUS_BIN:-}${PROMTOOL_BIN:-}" ]] || die "prometheus: PROMETHEUS_BIN / PROMTOOL_BIN do not point at executables"
+    log "prometheus: prometheus or promtool not found; installing the Debian package"
+    # The package also ships a system service; where an init system starts it, it listens on :9090,
+    # which nothing here uses (the tests start their own Prometheus on free ports).
+    apt_install prometheus
+    prometheus_bins >/dev/null || die "prometheus: prometheus/promtool still not found after installing the package"
+  fi
+  local bins
+  bins=$(prometheus_bins)
+  log "prometheus: $("$(sed -n 1p <<<"$bins")" --version 2>&1 | head -n 1) (no server started; tests run their own)"
+}
+
+prometheus_down() { log "prometheus: nothing to stop (services.sh starts no Prometheus server)"; }
+
+prometheus_status() {
+  local bins
+  if bins=$(prometheus_bins); then
+    printf 'prometheus: installed %s, %s\n' "$(sed -n 1p <<<"$bins")" "$(sed -n 2p <<<"$bins")"
+  else
+    printf 'prometheus: NOT INSTALLED (bash scripts/services.sh up prometheus installs it)\n'
     return 1
   fi
 }

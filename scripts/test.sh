@@ -32,7 +32,7 @@ if [[ "$KEEP_SERVICES" == 0 ]]; then
   # `down` stops only what services.sh started from this checkout (its pid files), never reused servers.
   trap 'echo; echo "stopping services started for this run"; bash "$ROOT/scripts/services.sh" down || true' EXIT
 fi
-bash scripts/services.sh up >/dev/null || fail "scripts/services.sh up (see the messages above)"
+bash scripts/services.sh up redis mongo prometheus >/dev/null || fail "scripts/services.sh up (see the messages above)"
 # shellcheck disable=SC1091
 source "$RUN_DIR/services.env"
 echo "REDIS_URL=$REDIS_URL"

@@ -1,10 +1,10 @@
-import { Bot, type Context } from 'grammy';
+import { Bot, type Context, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { localeFromLanguageCode, TEXTS, type Conversation, type Incoming } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
-import type { Logger } from '@inner-talk/telemetry';
+import { METRICS, type ClusterMetricsWriter, type Logger } from '@inner-talk/telemetry';
 
 export interface WorkerBotOptions {
   token: string;
@@ -14,6 +14,29 @@ export interface WorkerBotOptions {
   logger: Logger;
   /** True the first time it is called for an update (cluster-wide): gate for the "I need a moment" notice. */
   claimWaitNotice(updateId: number): Promise<boolean>;
+  /** Where the duration of every Bot API call goes (innertalk_telegram_api_seconds); none in unit tests. */
+  metrics?: ClusterMetricsWriter;
+}
+
+/**
+ * Times every Bot API HTTP call and records it by method and outcome: `ok`, `error_<code>` (Telegram
+ * answered ok: false, e.g. error_429) or `network` (no answer). Installed below auto-retry, so each
+ * attempt is one observation. Metrics never fail or slow a call: the write is not awaited.
+ */
+function timeApiCalls(metrics: ClusterMetricsWriter): Transformer {
+  return async (prev, method, payload, signal) => {
+    const startedAt = performance.now();
+    let outcome = 'network';
+    try {
+      const response = await prev(method, payload, signal);
+      outcome = response.ok ? 'ok' : `error_${response.error_code}`;
+      return response;
+    } finally {
+      metrics
+        .record([{ spec: METRICS.telegramApiLatency, labels: { method, outcome }, valueMs: performance.now() - startedAt }])
+        .catch(() => undefined);
+    }
+  };
 }
 
 /** What handling one update did; read by the job processor for metrics. */
@@ -29,6 +52,8 @@ export interface UpdateReport {
  */
 export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports: Map<number, UpdateReport> } {
   const bot = new Bot(options.token, { botInfo: options.botInfo, client: { apiRoot: options.apiRoot } });
+  // Installed first, so it sits below auto-retry and times each attempt.
+  if (options.metrics) bot.api.config.use(timeApiCalls(options.metrics));
   // Capped: the plugin's defaults retry forever. A job holds a concurrency slot while it waits.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
   const reports = new Map<number, UpdateReport>();

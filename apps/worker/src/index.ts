@@ -35,6 +35,7 @@ async function main(): Promise<StopApp> {
     botInfo,
     conversation,
     logger,
+    metrics,
     // One "I need a moment" per update, however often its job is delayed and retried.
     claimWaitNotice: async (updateId) => (await redis.set(`${env.REDIS_PREFIX}:wait-notice:${updateId}`, '1', 'EX', 86_400, 'NX')) === 'OK',
   });

@@ -35,6 +35,23 @@ export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: Clus
     }
     metrics.record(samples).catch(() => undefined);
   };
+  countLimiterRejections(state.limiter, metrics);
   const gateway = new LlmGateway({ config: env.gateway, ...state, observer: { onCall } });
   return { gateway, state };
+}
+
+/**
+ * Counts the shared limiter's refusals (innertalk_llm_limiter_rejections_total) without touching the
+ * gateway: its limiter scopes are `<provider>|<scope>|<model>`, and only the provider is a label.
+ */
+export function countLimiterRejections(limiter: GatewayState['limiter'], metrics: ClusterMetricsWriter): void {
+  const tryAcquire = limiter.tryAcquire.bind(limiter);
+  limiter.tryAcquire = async (scope, request) => {
+    const result = await tryAcquire(scope, request);
+    if (!result.ok) {
+      const provider = scope.split('|')[0] ?? '';
+      metrics.record([{ spec: METRICS.llmLimiterRejections, labels: { provider, reason: result.reason } }]).catch(() => undefined);
+    }
+    return result;
+  };
 }

@@ -8,6 +8,9 @@ export const LATENCY_BUCKETS_MS = [
   5, 10, 25, 50, 100, 250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 7500, 10000, 15000, 20000, 30000,
 ] as const;
 
+/** Quantiles exported over the recent window for the latency histograms (see cluster-metrics.ts). */
+export const RECENT_QUANTILES = [0.5, 0.95, 0.99] as const;
+
 /** Every cluster-wide metric, in one catalogue shared by the writers (workers) and the reader (metrics app). */
 export const METRICS = {
   replyLatency: {
@@ -16,6 +19,7 @@ export const METRICS = {
     help: 'End-to-end time from the ingress receiving an update to Telegram accepting the reply',
     bucketsMs: LATENCY_BUCKETS_MS,
     labelNames: ['kind'],
+    recentQuantiles: RECENT_QUANTILES,
   },
   queueWait: {
     kind: 'histogram',
@@ -23,6 +27,7 @@ export const METRICS = {
     help: 'Time an update waited in the queue before a worker picked it up',
     bucketsMs: LATENCY_BUCKETS_MS,
     labelNames: [],
+    recentQuantiles: RECENT_QUANTILES,
   },
   processing: {
     kind: 'histogram',
@@ -30,6 +35,7 @@ export const METRICS = {
     help: 'Time a worker spent handling one update',
     bucketsMs: LATENCY_BUCKETS_MS,
     labelNames: ['outcome'],
+    recentQuantiles: RECENT_QUANTILES,
   },
   llmCallLatency: {
     kind: 'histogram',
@@ -37,6 +43,21 @@ export const METRICS = {
     help: 'Duration of one LLM provider call, by provider, model and outcome (ok or the error kind)',
     bucketsMs: LATENCY_BUCKETS_MS,
     labelNames: ['provider', 'model', 'outcome'],
+    recentQuantiles: RECENT_QUANTILES,
+  },
+  telegramApiLatency: {
+    kind: 'histogram',
+    name: 'innertalk_telegram_api_seconds',
+    help: 'Duration of one Telegram Bot API call (each attempt, retries included), by method and outcome (ok, error_<code>, network)',
+    bucketsMs: LATENCY_BUCKETS_MS,
+    labelNames: ['method', 'outcome'],
+    recentQuantiles: RECENT_QUANTILES,
+  },
+  llmLimiterRejections: {
+    kind: 'counter',
+    name: 'innertalk_llm_limiter_rejections_total',
+    help: 'Calls the shared RPM/TPM limiter refused (another key or provider was tried instead), by provider and reason (rpm, tpm)',
+    labelNames: ['provider', 'reason'],
   },
   llmTokens: {
     kind: 'counter',

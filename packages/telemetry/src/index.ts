@@ -5,10 +5,15 @@ export {
   registerClusterMetrics,
   readHistogram,
   readCounter,
+  readRecentHistogram,
+  recentSummaryName,
   bucketIndex,
+  RECENT_WINDOW_MINUTES,
+  RECENT_KEY_TTL_SECONDS,
 } from './cluster-metrics';
+export { histogramQuantile } from './quantiles';
 export type { HistogramSpec, CounterSpec, MetricSpec, MetricSample, HistogramSeries, Labels } from './cluster-metrics';
-export { METRICS, LATENCY_BUCKETS_MS } from './catalog';
+export { METRICS, LATENCY_BUCKETS_MS, RECENT_QUANTILES } from './catalog';
 export { handleProbe } from './probes';
 export type { ReadinessCheck } from './probes';
 export { runApp } from './lifecycle';

@@ -2,20 +2,46 @@
  * Runs one mock LLM server as its own process:
  *   tsx packages/mocks/src/llm/cli.ts --provider openai|gemini [--port N] [--host H] [--latency-ms M]
  *     [--latency-median-ms M --latency-p99-ms P] [--seed S] [--cached-tokens N]
+ *     [--error-rate R] [--error-status S] [--rate-limit-rate R] [--retry-after-ms M]
+ *     [--retry-after-headers both|seconds|ms|none] [--timeout-rate R] [--down] [--down-mode error|hang|refuse]
+ *     [--quota-exhausted minute|day]
+ * The fault flags set the standing faults of MockLlmConfig (rates 0-1, summing to at most 1); change them at
+ * runtime over HTTP with mockLlmControl(url).configure(...).
  * Prints one JSON line {"provider","url","sdkBaseUrl","port"} on stdout once listening; exits 0 on SIGTERM/SIGINT
  * after closing the server, 2 on bad arguments, 1 if it cannot start.
  */
 import { parseArgs } from 'node:util';
 import { startMockLlm } from './index';
-import type { LatencySpec, MockLlmConfig } from './types';
+import { DEFAULT_CONFIG } from './state';
+import type { LatencySpec } from './types';
+import { assertConsistentConfig, parseConfigPatch } from './validate';
 
 const USAGE =
   'usage: cli.ts --provider openai|gemini [--port N] [--host H] [--latency-ms M] ' +
-  '[--latency-median-ms M --latency-p99-ms P] [--seed S] [--cached-tokens N]';
+  '[--latency-median-ms M --latency-p99-ms P] [--seed S] [--cached-tokens N] ' +
+  '[--error-rate R] [--error-status S] [--rate-limit-rate R] [--retry-after-ms M] ' +
+  '[--retry-after-headers both|seconds|ms|none] [--timeout-rate R] [--down] [--down-mode error|hang|refuse] ' +
+  '[--quota-exhausted minute|day]';
 
-function numberArg(values: Record<string, string | undefined>, name: string): number | undefined {
+// Numeric flags that map one to one onto config fields (checked by parseConfigPatch like control input).
+const NUMBER_FIELDS = {
+  seed: 'seed',
+  'cached-tokens': 'cachedTokens',
+  'error-rate': 'errorRate',
+  'error-status': 'errorStatus',
+  'rate-limit-rate': 'rateLimitRate',
+  'retry-after-ms': 'retryAfterMs',
+  'timeout-rate': 'timeoutRate',
+} as const;
+const STRING_FIELDS = {
+  'retry-after-headers': 'retryAfterHeaders',
+  'down-mode': 'downMode',
+  'quota-exhausted': 'quotaExhausted',
+} as const;
+
+function numberArg(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
   const raw = values[name];
-  if (raw === undefined) return undefined;
+  if (raw === undefined || typeof raw === 'boolean') return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
   return n;
@@ -34,6 +60,15 @@ function parseCli(argv: string[]) {
       'latency-p99-ms': { type: 'string' },
       seed: { type: 'string' },
       'cached-tokens': { type: 'string' },
+      'error-rate': { type: 'string' },
+      'error-status': { type: 'string' },
+      'rate-limit-rate': { type: 'string' },
+      'retry-after-ms': { type: 'string' },
+      'retry-after-headers': { type: 'string' },
+      'timeout-rate': { type: 'string' },
+      down: { type: 'boolean' },
+      'down-mode': { type: 'string' },
+      'quota-exhausted': { type: 'string' },
     },
   });
   const provider = values.provider;
@@ -48,13 +83,19 @@ function parseCli(argv: string[]) {
   } else if (fixed !== undefined) {
     latency = { kind: 'fixed', ms: fixed };
   }
-  const seed = numberArg(values, 'seed');
-  const cachedTokens = numberArg(values, 'cached-tokens');
-  const config: Partial<MockLlmConfig> = {
-    ...(latency ? { latency } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-    ...(cachedTokens !== undefined ? { cachedTokens } : {}),
-  };
+  const raw: Record<string, unknown> = latency ? { latency } : {};
+  for (const [flag, field] of Object.entries(NUMBER_FIELDS)) {
+    const n = numberArg(values, flag);
+    if (n !== undefined) raw[field] = n;
+  }
+  for (const [flag, field] of Object.entries(STRING_FIELDS)) {
+    const v = values[flag as keyof typeof STRING_FIELDS];
+    if (v !== undefined) raw[field] = v;
+  }
+  if (values.down) raw['down'] = true;
+  // The same checks as the control routes, so a bad flag exits 2 instead of failing at start.
+  const config = parseConfigPatch(raw);
+  assertConsistentConfig({ ...DEFAULT_CONFIG, ...config });
   return { provider, port: numberArg(values, 'port') ?? 0, host: values.host ?? '127.0.0.1', config } as const;
 }
 

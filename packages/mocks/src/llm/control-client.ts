@@ -5,9 +5,15 @@ export interface MockLlmControl {
   stats(): Promise<MockStats>;
   requests(): Promise<MockRequestRecord[]>;
   config(): Promise<MockLlmConfig>;
+  /**
+   * Merges a patch (standing faults included, e.g. `{ down: true, downMode: 'refuse' }`) and resolves to
+   * the merged config once the server has applied it, so the next API request already sees it.
+   */
   configure(patch: Partial<MockLlmConfig>): Promise<MockLlmConfig>;
   /** Resolves to the number of pending faults. */
   script(faults: MockFault | readonly MockFault[]): Promise<number>;
+  /** Turns every standing fault off and drops pending scripted faults; resolves to the new config. */
+  clearFaults(): Promise<MockLlmConfig>;
   reset(): Promise<void>;
 }
 
@@ -36,6 +42,7 @@ export function mockLlmControl(url: string): MockLlmControl {
     config: () => call(url, 'GET', 'config'),
     configure: (patch) => call(url, 'POST', 'config', patch),
     script: async (faults) => (await call<{ pendingFaults: number }>(url, 'POST', 'script', faults)).pendingFaults,
+    clearFaults: () => call(url, 'POST', 'clear-faults'),
     reset: async () => {
       await call(url, 'POST', 'reset');
     },

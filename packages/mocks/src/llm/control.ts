@@ -13,7 +13,11 @@ async function jsonBody(req: IncomingMessage): Promise<unknown> {
   return value;
 }
 
-/** Serves GET stats|requests|config and POST config|script|reset under /__mock/. */
+/**
+ * Serves GET stats|requests|config and POST config|script|clear-faults|reset under /__mock/.
+ * POST config takes a partial MockLlmConfig (standing faults included) and answers the merged config;
+ * it applies from the next API request on.
+ */
 export async function handleControl(state: MockState, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   const route = `${req.method ?? 'GET'} ${path.slice(CONTROL_PREFIX.length)}`;
   try {
@@ -28,6 +32,9 @@ export async function handleControl(state: MockState, req: IncomingMessage, res:
         return send(res, 200, state.configure(parseConfigPatch(await jsonBody(req))));
       case 'POST script':
         return send(res, 200, { pendingFaults: state.addFaults(parseFaults(await jsonBody(req))) });
+      case 'POST clear-faults':
+        await readBody(req);
+        return send(res, 200, state.clearFaults());
       case 'POST reset':
         await readBody(req);
         state.reset();

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { MockUsage } from './reply';
-import type { MockProvider, MockReceivedMessage } from './types';
+import type { MockProvider, MockQuotaScope, MockReceivedMessage } from './types';
 
 /** An API request reduced to what the mock needs, whatever the provider's wire format. */
 export interface ParsedCall {
@@ -23,6 +23,12 @@ export interface ErrorReply {
   body: unknown;
 }
 
+/** What a quota 429 says: which model hit it and how long the client is asked to wait. */
+export interface QuotaInfo {
+  model: string | null;
+  retryAfterMs: number;
+}
+
 /** Everything provider-specific about a mock server: routes, auth, wire format and error shape. */
 export interface ProviderDialect {
   readonly provider: MockProvider;
@@ -32,6 +38,13 @@ export interface ProviderDialect {
   apiKey(headers: IncomingHttpHeaders, url: URL): string | null;
   parse(body: unknown, route: ApiRoute): ParsedCall;
   errorBody(status: number, message: string): unknown;
+  /** The provider's usual message for an error status, when the mock knows it. */
+  statusMessage(status: number): string | undefined;
+  /**
+   * The body of a 429 for an exhausted quota: 'minute' is the retryable per-minute rate limit, 'day' the
+   * one that retrying soon does not fix (Gemini's per-day quota, OpenAI's insufficient_quota).
+   */
+  quotaBody(scope: MockQuotaScope, info: QuotaInfo): unknown;
   missingKey(): ErrorReply;
   invalidKey(): ErrorReply;
   successBody(call: ParsedCall, reply: string, usage: MockUsage, seq: number): unknown;
@@ -56,4 +69,9 @@ export function firstHeader(value: string | string[] | undefined): string | null
 /** A call the provider would reject with 400 for the given reason. */
 export function emptyCall(invalid: string, model: string | null = null): ParsedCall {
   return { model, system: null, messages: [], maxOutputTokens: null, temperature: null, invalid };
+}
+
+/** A google.protobuf.Duration in JSON form: "3s", or "2.500s" when not whole seconds. */
+export function protoDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(3)}s`;
 }

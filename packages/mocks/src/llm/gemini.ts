@@ -1,6 +1,6 @@
 import type { ApiRoute, ParsedCall, ProviderDialect } from './dialect';
-import { emptyCall, firstHeader, isRecord, numberOrNull } from './dialect';
-import type { MockReceivedMessage } from './types';
+import { emptyCall, firstHeader, isRecord, numberOrNull, protoDuration, type QuotaInfo } from './dialect';
+import type { MockQuotaScope, MockReceivedMessage } from './types';
 
 // The SDK picks the API version (v1 by default in @google/genai 3.x, v1beta in older releases and docs);
 // accept all public ones so the mock does not care which the client uses.
@@ -71,6 +71,51 @@ function googleError(status: number, message: string, details: unknown[] = []) {
   return { error: { code: status, message, status: grpcStatus(status), details } };
 }
 
+// Messages the Gemini API sends with these statuses.
+const STATUS_MESSAGES: Record<number, string> = {
+  500: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  503: 'The model is overloaded. Please try again later.',
+  504: 'The request timed out. Please try again.',
+};
+
+const RATE_LIMITS_DOC = 'https://ai.google.dev/gemini-api/docs/rate-limits';
+const REQUESTS_METRIC = 'generativelanguage.googleapis.com/generate_content_free_tier_requests';
+// Free-tier style quota ids and made-up limits; clients should look at the PerMinute / PerDay part of the id.
+const QUOTAS: Record<MockQuotaScope, { quotaId: string; limit: string }> = {
+  minute: { quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', limit: '15' },
+  day: { quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', limit: '1500' },
+};
+
+/**
+ * Gemini's 429 RESOURCE_EXHAUSTED as the API sends it (seen in googleapis/python-genai#2044 and
+ * RooCodeInc/Roo-Code#3883): Help, QuotaFailure with the violated quotaId, and RetryInfo. Google sends the
+ * RetryInfo even for a per-day quota (#2044), so clients must read the quotaId, not only the delay.
+ */
+function quotaError(scope: MockQuotaScope, { model, retryAfterMs }: QuotaInfo) {
+  const quota = QUOTAS[scope];
+  const modelName = model ?? 'unknown';
+  const message =
+    'You exceeded your current quota, please check your plan and billing details. For more information on this ' +
+    `error, head to: ${RATE_LIMITS_DOC}. To monitor your current usage, head to: https://ai.dev/rate-limit. \n` +
+    `* Quota exceeded for metric: ${REQUESTS_METRIC}, limit: ${quota.limit}, model: ${modelName}\n` +
+    `Please retry in ${retryAfterMs / 1000}s.`;
+  return googleError(429, message, [
+    { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: RATE_LIMITS_DOC }] },
+    {
+      '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+      violations: [
+        {
+          quotaMetric: REQUESTS_METRIC,
+          quotaId: quota.quotaId,
+          quotaDimensions: { location: 'global', model: modelName },
+          quotaValue: quota.limit,
+        },
+      ],
+    },
+    { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: protoDuration(retryAfterMs) },
+  ]);
+}
+
 /** Gemini API generateContent (`POST /{v1,v1beta}/models/{model}:generateContent`, x-goog-api-key). */
 export const geminiDialect: ProviderDialect = {
   provider: 'gemini',
@@ -86,6 +131,8 @@ export const geminiDialect: ProviderDialect = {
   },
   parse: parseGenerate,
   errorBody: (status, message) => googleError(status, message),
+  statusMessage: (status) => STATUS_MESSAGES[status],
+  quotaBody: quotaError,
   missingKey() {
     return { status: 403, body: googleError(403, "Method doesn't allow unregistered callers.") };
   },

@@ -30,11 +30,16 @@ export function startMockLlm(provider: MockProvider, options?: MockLlmOptions): 
 export type { MockLlmOptions, MockLlmServer } from './server';
 export type {
   LatencySpec,
+  MockDownMode,
   MockFault,
+  MockFaultSource,
   MockLlmConfig,
+  MockOutcomeKind,
   MockProvider,
+  MockQuotaScope,
   MockReceivedMessage,
   MockRequestRecord,
+  MockRetryAfterHeaders,
   MockStats,
 } from './types';
 export { mockLlmControl, type MockLlmControl } from './control-client';

@@ -1,6 +1,6 @@
 import type { ApiRoute, ParsedCall, ProviderDialect } from './dialect';
-import { emptyCall, firstHeader, isRecord, numberOrNull } from './dialect';
-import type { MockReceivedMessage } from './types';
+import { emptyCall, firstHeader, isRecord, numberOrNull, type QuotaInfo } from './dialect';
+import type { MockQuotaScope, MockReceivedMessage } from './types';
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
@@ -16,6 +16,47 @@ function errorCode(status: number): string | null {
   if (status === 401) return 'invalid_api_key';
   if (status === 429) return 'rate_limit_exceeded';
   return null;
+}
+
+// Messages the OpenAI API sends with these statuses.
+const STATUS_MESSAGES: Record<number, string> = {
+  500: 'The server had an error while processing your request. Sorry about that!',
+  503: 'The server is overloaded or not ready yet.',
+};
+
+/** "20ms", "1s", "2.5s": the way OpenAI's rate-limit messages and reset headers write durations. */
+function openaiDuration(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+/**
+ * 'minute': the requests-per-minute rate limit (`rate_limit_exceeded`, retryable);
+ * 'day': `insufficient_quota`, which OpenAI sends when credit or the monthly budget is used up.
+ */
+function quotaError(scope: MockQuotaScope, { model, retryAfterMs }: QuotaInfo) {
+  if (scope === 'day') {
+    return {
+      error: {
+        message:
+          'You exceeded your current quota, please check your plan and billing details. For more information on ' +
+          'this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+        type: 'insufficient_quota',
+        param: null,
+        code: 'insufficient_quota',
+      },
+    };
+  }
+  return {
+    error: {
+      message:
+        `Rate limit reached for ${model ?? 'this model'} in organization org-mock on requests per min (RPM): ` +
+        `Limit 60, Used 60, Requested 1. Please try again in ${openaiDuration(retryAfterMs)}. ` +
+        'Visit https://platform.openai.com/account/rate-limits to learn more.',
+      type: 'requests',
+      param: null,
+      code: 'rate_limit_exceeded',
+    },
+  };
 }
 
 /** Content is a string or an array of parts; only text parts matter to the mock. */
@@ -74,6 +115,8 @@ export const openaiDialect: ProviderDialect = {
   errorBody(status, message) {
     return { error: { message, type: errorType(status), param: null, code: errorCode(status) } };
   },
+  statusMessage: (status) => STATUS_MESSAGES[status],
+  quotaBody: quotaError,
   missingKey() {
     return {
       status: 401,

@@ -250,6 +250,7 @@ describe('control over HTTP', () => {
       byModel: { 'gpt-x': 2, 'gpt-y': 1 },
       byApiKey: { [apiKeyFingerprint('sk-one')]: 3 },
       byOutcome: { '200': 1, '500': 1, '400': 1 },
+      byKind: { ok: 1, error: 2, rate_limited: 0, timeout: 0, refused: 0 },
       pendingFaults: 0,
     });
     // The log is bounded: only the last two requests remain.

@@ -7,7 +7,16 @@ import { apiKeyFingerprint } from './fingerprint';
 import { BodyTooLargeError, parseJsonOrNull, readBody, send } from './http-util';
 import { mockReplyText, mockUsage } from './reply';
 import { MockState } from './state';
-import type { MockFault, MockLlmConfig, MockProvider, MockRequestRecord, MockStats } from './types';
+import type {
+  MockFault,
+  MockFaultSource,
+  MockLlmConfig,
+  MockOutcomeKind,
+  MockProvider,
+  MockQuotaScope,
+  MockRequestRecord,
+  MockStats,
+} from './types';
 import { parseConfigPatch, parseFaults } from './validate';
 
 /** Options of startMockOpenAI / startMockGemini. */
@@ -36,18 +45,40 @@ export interface MockLlmServer {
   /** The bounded log of recent API requests, oldest first (copies). */
   requests(): MockRequestRecord[];
   config(): MockLlmConfig;
-  /** Merges a validated patch into the config; throws MockInputError on bad input. */
+  /**
+   * Merges a validated patch into the config, effective from the next request; throws MockInputError on
+   * bad input (e.g. rates summing above 1), leaving the config alone.
+   */
   configure(patch: Partial<MockLlmConfig>): MockLlmConfig;
   /** Queues faults for the next requests; returns how many are pending. Throws MockInputError on bad input. */
   script(faults: MockFault | readonly MockFault[]): number;
-  /** Clears counters, the log and pending faults; keeps the config. */
+  /** Turns every standing fault off (rates 0, not down, no quota exhausted) and drops pending scripted faults. */
+  clearFaults(): MockLlmConfig;
+  /** Clears counters, the log and pending faults and restarts the RNGs; keeps the config. */
   reset(): void;
 }
 
 type Decision =
-  | { kind: 'reply'; status: number; body: unknown; headers: Record<string, string>; delayMs: number; scripted: boolean }
-  | { kind: 'hang'; delayMs: number }
-  | { kind: 'reset'; delayMs: number };
+  | { kind: 'reply'; status: number; body: unknown; headers: Record<string, string>; delayMs: number; fault: MockFaultSource | null }
+  | { kind: 'hang'; delayMs: number; fault: MockFaultSource }
+  | { kind: 'reset'; delayMs: number; fault: MockFaultSource };
+
+function outcomeKind(decision: Decision): MockOutcomeKind {
+  if (decision.kind === 'hang') return 'timeout';
+  if (decision.kind === 'reset') return 'refused';
+  if (decision.status === 429) return 'rate_limited';
+  return decision.status < 400 ? 'ok' : 'error';
+}
+
+/** The retry headers of a retryable 429, as configured. */
+function retryHeaders(config: MockLlmConfig): Record<string, string> {
+  const ms = config.retryAfterMs;
+  const which = config.retryAfterHeaders;
+  return {
+    ...(which === 'both' || which === 'seconds' ? { 'retry-after': String(Math.ceil(ms / 1000)) } : {}),
+    ...(which === 'both' || which === 'ms' ? { 'retry-after-ms': String(ms) } : {}),
+  };
+}
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request.',
@@ -128,12 +159,15 @@ class MockServerCore {
       maxOutputTokens: call.maxOutputTokens,
       temperature: call.temperature,
       outcome: decision.kind === 'reply' ? decision.status : decision.kind,
-      scripted: decision.kind !== 'reply' || decision.scripted,
+      kind: outcomeKind(decision),
+      scripted: decision.fault === 'script',
+      fault: decision.fault,
       body,
     };
     this.state.record(record);
     await this.wait(decision.delayMs);
-    if (decision.kind === 'hang') return; // the socket stays open until the client or close() drops it
+    // A hang holds no timer: the socket stays open until the client gives up or close() drops it.
+    if (decision.kind === 'hang') return;
     if (decision.kind === 'reset') {
       res.socket?.destroy();
       return;
@@ -141,44 +175,88 @@ class MockServerCore {
     send(res, decision.status, decision.body, { 'x-request-id': `mock-${seq}`, ...decision.headers });
   }
 
+  /** Precedence: unknown route, then a scripted fault, then standing faults, then the normal answer. */
   private decide(route: ApiRoute | null, call: ParsedCall, key: string | null, seq: number, method: string, path: string): Decision {
     if (route === null) {
-      return this.reply(404, this.dialect.errorBody(404, `No route for ${method} ${path}.`), 0, false);
+      return this.reply(404, this.dialect.errorBody(404, `No route for ${method} ${path}.`), 0, null);
     }
     const fault = this.state.takeFault();
-    if (fault === undefined) return this.normal(call, key, seq, this.state.sampleLatencyMs(), {}, false);
-    const delayMs = fault.delayMs ?? 0;
-    if (fault.hang) return { kind: 'hang', delayMs };
-    if (fault.reset) return { kind: 'reset', delayMs };
-    const headers = fault.headers ?? {};
-    if (fault.body !== undefined) return this.reply(fault.status ?? 200, fault.body, delayMs, true, headers);
-    if (fault.status === undefined || fault.status < 300) {
-      // A scripted delay or a plain 2xx: answer as usual but with the fault's timing and headers.
-      const normal = this.normal(call, key, seq, delayMs, headers, true);
-      return normal.kind === 'reply' && fault.status !== undefined ? { ...normal, status: fault.status } : normal;
-    }
-    const message = STATUS_TEXT[fault.status] ?? `Mock error ${fault.status}.`;
-    return this.reply(fault.status, this.dialect.errorBody(fault.status, message), delayMs, true, headers);
+    if (fault !== undefined) return this.scripted(fault, call, key, seq);
+    // Read once: a config change lands between requests, never halfway through deciding one.
+    const config = this.state.getConfig();
+    return this.standing(config, call) ?? this.normal(config, call, key, seq, this.state.sampleLatencyMs(), {}, null);
   }
 
-  private normal(call: ParsedCall, key: string | null, seq: number, delayMs: number, headers: Record<string, string>, scripted: boolean): Decision {
-    const config = this.state.getConfig();
+  private scripted(fault: MockFault, call: ParsedCall, key: string | null, seq: number): Decision {
+    const delayMs = fault.delayMs ?? 0;
+    if (fault.hang) return { kind: 'hang', delayMs, fault: 'script' };
+    if (fault.reset) return { kind: 'reset', delayMs, fault: 'script' };
+    const headers = fault.headers ?? {};
+    if (fault.body !== undefined) return this.reply(fault.status ?? 200, fault.body, delayMs, 'script', headers);
+    if (fault.status === undefined || fault.status < 300) {
+      // A scripted delay or a plain 2xx: answer as usual but with the fault's timing and headers.
+      const normal = this.normal(this.state.getConfig(), call, key, seq, delayMs, headers, 'script');
+      return normal.kind === 'reply' && fault.status !== undefined ? { ...normal, status: fault.status } : normal;
+    }
+    return this.reply(fault.status, this.errorBody(fault.status), delayMs, 'script', headers);
+  }
+
+  /** The standing fault that hits this request (see MockLlmConfig), or null for a normal answer. */
+  private standing(config: MockLlmConfig, call: ParsedCall): Decision | null {
+    if (config.down) {
+      if (config.downMode === 'hang') return { kind: 'hang', delayMs: 0, fault: 'down' };
+      if (config.downMode === 'refuse') return { kind: 'reset', delayMs: 0, fault: 'down' };
+      return this.reply(config.errorStatus, this.errorBody(config.errorStatus), 0, 'down');
+    }
+    if (config.quotaExhausted !== false) return this.quota(config, call, config.quotaExhausted, 'quota');
+    switch (this.state.drawRateFault()) {
+      case 'timeoutRate':
+        return { kind: 'hang', delayMs: 0, fault: 'timeoutRate' };
+      case 'rateLimitRate':
+        return this.quota(config, call, 'minute', 'rateLimitRate');
+      case 'errorRate':
+        return this.reply(config.errorStatus, this.errorBody(config.errorStatus), 0, 'errorRate');
+      case null:
+        return null;
+    }
+  }
+
+  /** A quota 429; only the retryable per-minute one carries retry headers. */
+  private quota(config: MockLlmConfig, call: ParsedCall, scope: MockQuotaScope, fault: MockFaultSource): Decision {
+    const body = this.dialect.quotaBody(scope, { model: call.model, retryAfterMs: config.retryAfterMs });
+    return this.reply(429, body, 0, fault, scope === 'minute' ? retryHeaders(config) : {});
+  }
+
+  private errorBody(status: number): unknown {
+    const message = this.dialect.statusMessage(status) ?? STATUS_TEXT[status] ?? `Mock error ${status}.`;
+    return this.dialect.errorBody(status, message);
+  }
+
+  private normal(
+    config: MockLlmConfig,
+    call: ParsedCall,
+    key: string | null,
+    seq: number,
+    delayMs: number,
+    headers: Record<string, string>,
+    fault: MockFaultSource | null,
+  ): Decision {
     if (key === null) {
       const e = this.dialect.missingKey();
-      return this.reply(e.status, e.body, 0, scripted, headers);
+      return this.reply(e.status, e.body, 0, fault, headers);
     }
     if (config.validApiKeys !== null && !config.validApiKeys.includes(key)) {
       const e = this.dialect.invalidKey();
-      return this.reply(e.status, e.body, 0, scripted, headers);
+      return this.reply(e.status, e.body, 0, fault, headers);
     }
-    if (call.invalid !== null) return this.reply(400, this.dialect.errorBody(400, call.invalid), 0, scripted, headers);
+    if (call.invalid !== null) return this.reply(400, this.dialect.errorBody(400, call.invalid), 0, fault, headers);
     const reply = mockReplyText(call.messages);
     const usage = mockUsage(promptText(call), reply, config.cachedTokens, config.reasoningTokens);
-    return this.reply(200, this.dialect.successBody(call, reply, usage, seq), delayMs, scripted, headers);
+    return this.reply(200, this.dialect.successBody(call, reply, usage, seq), delayMs, fault, headers);
   }
 
-  private reply(status: number, body: unknown, delayMs: number, scripted: boolean, headers: Record<string, string> = {}): Decision {
-    return { kind: 'reply', status, body, headers, delayMs, scripted };
+  private reply(status: number, body: unknown, delayMs: number, fault: MockFaultSource | null, headers: Record<string, string> = {}): Decision {
+    return { kind: 'reply', status, body, headers, delayMs, fault };
   }
 }
 
@@ -224,6 +302,7 @@ export async function startMockServer(dialect: ProviderDialect, options: MockLlm
     config: () => state.getConfig(),
     configure: (patch) => state.configure(parseConfigPatch(patch)),
     script: (faults) => state.addFaults(parseFaults(faults)),
+    clearFaults: () => state.clearFaults(),
     reset: () => state.reset(),
   };
 }

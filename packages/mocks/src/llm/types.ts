@@ -10,17 +10,73 @@ export type LatencySpec =
   | { kind: 'fixed'; ms: number }
   | { kind: 'lognormal'; medianMs: number; sigma?: number; p99Ms?: number; maxMs?: number };
 
-/** Runtime behaviour of a mock server; every field can be changed while it runs. */
+/** What an outage (`down: true`) does to each generate request. */
+export type MockDownMode = 'error' | 'hang' | 'refuse';
+
+/** Which Gemini quota a standing `quotaExhausted` fault reports as used up. */
+export type MockQuotaScope = 'minute' | 'day';
+
+/** Which retry headers a rate-limited (retryable 429) answer carries. */
+export type MockRetryAfterHeaders = 'both' | 'seconds' | 'ms' | 'none';
+
+/**
+ * How a request ended, as counted in MockStats.byKind: 'ok' is any status below 400, 'rate_limited' a 429,
+ * 'error' any other 4xx/5xx (including bad keys and bodies), 'timeout' a request left hanging,
+ * 'refused' a connection destroyed without an answer.
+ */
+export type MockOutcomeKind = 'ok' | 'error' | 'rate_limited' | 'timeout' | 'refused';
+
+/** What decided a request's outcome when it was not a normal answer: a scripted fault or a standing one. */
+export type MockFaultSource = 'script' | 'down' | 'quota' | 'errorRate' | 'rateLimitRate' | 'timeoutRate';
+
+/**
+ * Runtime behaviour of a mock server; every field can be changed while it runs, and a change applies from
+ * the next request on (requests already waiting out their latency are not affected).
+ *
+ * Standing faults apply to every request on a generate route until changed, before its key and body are
+ * checked, in this order: a scripted fault (see MockFault) always wins; then `down`; then `quotaExhausted`;
+ * then one draw from the seeded fault RNG splits requests into timeout / rate limit / error / normal by
+ * `timeoutRate`, `rateLimitRate` and `errorRate` (their sum must not exceed 1). Fault answers are sent
+ * without the configured latency.
+ */
 export interface MockLlmConfig {
   latency: LatencySpec;
   /** Reported as cached input tokens (capped at the input estimate). */
   cachedTokens: number;
   /** Reported as reasoning/thought tokens. */
   reasoningTokens: number;
-  /** Seed of the latency RNG; setting it (or the latency) restarts the sequence. */
+  /**
+   * Seed of the latency RNG and of the separate fault RNG. Setting it restarts both sequences; setting the
+   * latency restarts the latency one, setting any of the three rates restarts the fault one.
+   */
   seed: number;
   /** When non-null, other API keys get the provider's invalid-key error (null: any key is accepted). */
   validApiKeys: readonly string[] | null;
+  /** Fraction (0-1) of requests answered with `errorStatus` in the provider's error shape. Default 0. */
+  errorRate: number;
+  /** Status of `errorRate` failures and of `down` in 'error' mode (400-599). Default 503. */
+  errorStatus: number;
+  /**
+   * Fraction (0-1) of requests answered 429 as a per-minute rate limit: retry headers per
+   * `retryAfterHeaders`; OpenAI `rate_limit_exceeded`, Gemini RESOURCE_EXHAUSTED with a PerMinute
+   * QuotaFailure and a RetryInfo detail. Default 0.
+   */
+  rateLimitRate: number;
+  /** The wait rate limits ask for (headers and Gemini's RetryInfo.retryDelay), in ms. Default 1000. */
+  retryAfterMs: number;
+  /** `retry-after` (whole seconds, rounded up) and/or `retry-after-ms` on retryable 429s. Default 'both'. */
+  retryAfterHeaders: MockRetryAfterHeaders;
+  /** Fraction (0-1) of requests left hanging until the client gives up or the server closes. Default 0. */
+  timeoutRate: number;
+  /** Outage: every generate request fails as `downMode` says. Default false. */
+  down: boolean;
+  /** 'error': `errorStatus` in the provider's shape; 'hang': never answer; 'refuse': drop the connection. */
+  downMode: MockDownMode;
+  /**
+   * Every request gets a quota 429: 'minute' is the per-minute rate limit above; 'day' is Gemini's per-day
+   * QuotaFailure (no retry headers) or OpenAI's `insufficient_quota`. Default false.
+   */
+  quotaExhausted: MockQuotaScope | false;
 }
 
 /**
@@ -65,8 +121,11 @@ export interface MockRequestRecord {
   temperature: number | null;
   /** HTTP status sent, or 'hang' / 'reset' for those faults. */
   outcome: number | 'hang' | 'reset';
+  kind: MockOutcomeKind;
   /** True when a scripted fault decided the outcome. */
   scripted: boolean;
+  /** The fault that decided the outcome, or null for a normal answer (including key and body errors). */
+  fault: MockFaultSource | null;
   /** The parsed JSON body (null when it was not JSON). */
   body: unknown;
 }
@@ -80,7 +139,10 @@ export interface MockStats {
   inFlight: number;
   byModel: Record<string, number>;
   byApiKey: Record<string, number>;
+  /** By HTTP status, or 'hang' / 'reset'. */
   byOutcome: Record<string, number>;
+  /** By kind of outcome; every kind is present, 0 when it did not happen. */
+  byKind: Record<MockOutcomeKind, number>;
   /** Scripted faults not yet consumed. */
   pendingFaults: number;
 }

@@ -51,6 +51,31 @@ export function parseLatency(value: unknown): LatencySpec {
   }
 }
 
+function rate(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new MockInputError(`${field} must be a number from 0 to 1`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new MockInputError(`${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  }
+  return value as T;
+}
+
+// Rounding slack so that e.g. 0.7 + 0.2 + 0.1 is accepted.
+const RATE_SUM_SLACK = 1e-9;
+
+/** Checks what no single field can: the standing-fault rates together cover at most every request. */
+export function assertConsistentConfig(config: MockLlmConfig): void {
+  const sum = config.errorRate + config.rateLimitRate + config.timeoutRate;
+  if (sum > 1 + RATE_SUM_SLACK) {
+    throw new MockInputError(`errorRate + rateLimitRate + timeoutRate must not exceed 1 (got ${sum})`);
+  }
+}
+
 /** Checks a partial config; unknown fields are rejected so typos do not pass silently. */
 export function parseConfigPatch(value: unknown): Partial<MockLlmConfig> {
   if (!isRecord(value)) throw new MockInputError('config must be a JSON object');
@@ -70,6 +95,36 @@ export function parseConfigPatch(value: unknown): Partial<MockLlmConfig> {
           throw new MockInputError('validApiKeys must be null or an array of strings');
         }
         patch.validApiKeys = field;
+        break;
+      case 'errorRate':
+      case 'rateLimitRate':
+      case 'timeoutRate':
+        patch[key] = rate(field, key);
+        break;
+      case 'errorStatus':
+        if (typeof field !== 'number' || !Number.isInteger(field) || field < 400 || field > 599) {
+          throw new MockInputError('errorStatus must be an HTTP error status (400-599)');
+        }
+        patch.errorStatus = field;
+        break;
+      case 'retryAfterMs':
+        patch.retryAfterMs = Math.round(nonNegative(field, key));
+        break;
+      case 'retryAfterHeaders':
+        patch.retryAfterHeaders = oneOf(field, key, ['both', 'seconds', 'ms', 'none'] as const);
+        break;
+      case 'down':
+        if (typeof field !== 'boolean') throw new MockInputError('down must be true or false');
+        patch.down = field;
+        break;
+      case 'downMode':
+        patch.downMode = oneOf(field, key, ['error', 'hang', 'refuse'] as const);
+        break;
+      case 'quotaExhausted':
+        if (field !== false && field !== 'minute' && field !== 'day') {
+          throw new MockInputError("quotaExhausted must be 'minute', 'day' or false");
+        }
+        patch.quotaExhausted = field;
         break;
       default:
         throw new MockInputError(`unknown config field: ${key}`);

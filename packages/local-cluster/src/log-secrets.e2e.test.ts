@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { startMockOpenAI, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
+import { freePort, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { startLocalCluster, type LocalCluster } from './index';
+
+/**
+ * Secrets and what people write never reach a log: a turn goes through ingress (webhook mode), a
+ * worker whose primary provider fails (so error paths log too) and the metrics app, all at debug
+ * level; then no app's log file holds the bot token, the webhook secret, an API key, the message
+ * or the reply. The same logs show one traceId per update from the ingress to the worker.
+ */
+
+const random = () => randomBytes(12).toString('hex');
+
+describe('logs carry ids and outcomes, never secrets or message text', () => {
+  const { redisUrl, mongoUrl } = serviceUrls();
+  const prefix = uniquePrefix('logs');
+  const token = `700700:AAH${random()}`;
+  const webhookSecret = `whsec_${random()}`;
+  const geminiKey = `AIzaSy${random()}`;
+  const openaiKey = `sk-proj-${random()}`;
+  const privateWord = `zq${random()}`;
+  const text = `I cannot sleep and I keep thinking about ${privateWord}`;
+  let emulator: TelegramEmulator | undefined;
+  let openai: MockLlmServer | undefined;
+  let cluster: LocalCluster | undefined;
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await emulator?.close();
+    await openai?.close();
+    const mongo = new MongoClient(mongoUrl);
+    await mongo.db(prefix).dropDatabase().catch(() => undefined);
+    await mongo.close();
+    const redis = new Redis(redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('finds none of the planted secrets in any app log, and the update traced by one id', async () => {
+    emulator = await startTelegramEmulator();
+    openai = await startMockOpenAI();
+    // Nothing listens here: every Gemini call fails with a connection error and OpenAI answers.
+    const deadGemini = `http://127.0.0.1:${await freePort()}`;
+    cluster = await startLocalCluster({
+      workers: 1,
+      redisUrl,
+      mongoUrl,
+      prefix,
+      mongoDb: prefix,
+      logLevel: 'debug',
+      telegram: { token, apiRoot: emulator.apiRoot },
+      ingress: { mode: 'webhook', secret: webhookSecret, register: true },
+      llm: [
+        { name: 'gemini', api: 'gemini', keys: [`proj-a:${geminiKey}`], baseUrl: deadGemini },
+        { name: 'openai', api: 'openai', keys: [openaiKey], baseUrl: openai.sdkBaseUrl },
+      ],
+    });
+    const user = emulator.client(token, { userId: 9301, languageCode: 'en' });
+    await user.sendCommand('/start');
+    await user.waitForBotMessages(1, 20_000);
+    const { updateId } = await user.sendText(text);
+    const [reply] = await user.waitForBotMessages(1, 20_000);
+    expect(reply?.text).toContain(privateWord); // the mock echoes the message: the reply is private too
+    expect(openai.stats().requests).toBe(1);
+    // A caller with a wrong secret is turned away (and logged) without its guess or ours in the log.
+    const wrong = await fetch(cluster.webhookUrl!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': `guess_${random()}` },
+      body: JSON.stringify({ update_id: 1, message: { text } }),
+    });
+    expect(wrong.status).toBe(401);
+
+    // Stop everything so that each log file is complete.
+    const apps = [cluster.ingress, ...cluster.workers, cluster.metrics];
+    await cluster.stop();
+    const logs = apps.map((app) => ({ name: app.name, text: fs.readFileSync(app.logFile, 'utf8') }));
+
+    const planted = {
+      'bot token': token,
+      'bot token secret part': token.split(':')[1]!,
+      'webhook secret': webhookSecret,
+      'Gemini API key': geminiKey,
+      'OpenAI API key': openaiKey,
+      'message text': text,
+      'a word of the message': privateWord,
+    };
+    const leaks = logs.flatMap((log) => Object.entries(planted).filter(([, secret]) => log.text.includes(secret)).map(([what]) => `${what} in ${log.name}`));
+    expect(leaks).toEqual([]);
+
+    // The logs are pino JSON (apart from the harness's own '#' lines) and say something useful.
+    const lines = (name: string) =>
+      logs
+        .find((l) => l.name === name)!
+        .text.split('\n')
+        .filter((l) => l.trim() !== '' && !l.startsWith('# '))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ingress = lines('ingress');
+    const worker = lines('worker-1');
+    expect(lines('metrics').some((l) => l.msg === 'metrics started')).toBe(true);
+    expect(ingress.some((l) => l.msg === 'webhook call with a missing or wrong secret token')).toBe(true);
+    expect(worker.some((l) => l.msg === 'provider call failed' && l.provider === 'gemini')).toBe(true);
+
+    // One traceId for the update, generated by the ingress and logged by the worker.
+    const queued = ingress.find((l) => l.msg === 'update queued' && l.updateId === updateId);
+    const handled = worker.find((l) => l.msg === 'update handled' && l.updateId === updateId);
+    expect(queued?.traceId).toEqual(expect.any(String));
+    expect(handled?.traceId).toBe(queued?.traceId);
+    expect(handled).toMatchObject({ outcome: 'ok', replies: 1 });
+  });
+});
