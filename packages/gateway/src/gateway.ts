@@ -40,6 +40,7 @@ export interface GatewayDeps {
 const MIN_CALL_MS = 250;
 /** When nothing says when to come back (e.g. every provider just failed with 5xx). */
 const DEFAULT_RETRY_MS = 5_000;
+const HALF_OPEN_RECHECK_MS = 1_000;
 /** An invalid key is not going to heal by itself soon. */
 const AUTH_COOLDOWN_MS = 60 * 60_000;
 const DEFAULT_RATE_LIMIT_COOLDOWN_MS = 30_000;
@@ -99,7 +100,10 @@ export class LlmGateway implements ChatProvider {
       const breakerId = `provider:${route.name}`;
       const gate = await this.deps.breaker.acquire(breakerId);
       if (gate.decision === 'open') {
-        later(this.now() + Math.max(gate.retryAfterMs, 50));
+        // While another process probes (half-open), its answer may come any moment: look again
+        // within a second rather than waiting out the whole probe lease.
+        const wait = gate.state === 'half_open' ? Math.min(gate.retryAfterMs, HALF_OPEN_RECHECK_MS) : gate.retryAfterMs;
+        later(this.now() + Math.max(wait, 50));
         skips.push({ provider: route.name, reason: 'breaker_open' });
         continue;
       }
