@@ -17,8 +17,7 @@
  * The last line of output is one JSON object with the results; see bench/README.md.
  */
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
-import { startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { clearClusterData, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
 import { startMockGemini, startMockOpenAI, startTelegramEmulator, type LatencySpec, type MockDownMode, type MockLlmServer, type TelegramEmulator, type TelegramUserClient } from '@inner-talk/mocks';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { max, percentile, round, summary } from './lib/stats';
@@ -146,26 +145,6 @@ async function breakerState(redis: Redis, prefix: string, provider: string): Pro
   }
 }
 
-async function cleanupData(redisUrl: string, mongoUrl: string, prefix: string, mongoDb: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  const mongo = new MongoClient(mongoUrl);
-  try {
-    await mongo.db(mongoDb).dropDatabase();
-  } finally {
-    await mongo.close();
-  }
-}
-
 // ---- the run -----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -198,7 +177,7 @@ async function main(): Promise<void> {
     await revived?.close();
     await fallback?.close();
     redis.disconnect();
-    await cleanupData(redisUrl, mongoUrl, prefix, mongoDb).catch((e: unknown) => console.error('cleaning Redis/MongoDB:', e));
+    await clearClusterData(redisUrl, mongoUrl, prefix, mongoDb).catch((e: unknown) => console.error('cleaning Redis/MongoDB:', e));
   };
   const interrupted = () => {
     out('\ninterrupted: stopping the cluster and cleaning up…');

@@ -8,9 +8,7 @@
  *
  *   tsx scripts/cluster.ts [--once] [--workers N]
  */
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
-import { startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { clearClusterData, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
 import { startMockGemini, startMockOpenAI, startTelegramEmulator } from '@inner-talk/mocks';
 import { serviceUrls } from '@inner-talk/testkit';
 
@@ -42,27 +40,7 @@ async function waitForStop(stop: () => Promise<void>): Promise<void> {
   await stop();
 }
 
-/** Every demo starts from nothing: no history, no breaker state or counters from an earlier run. */
-async function resetDemoData(redisUrl: string, mongoUrl: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${DEMO_PREFIX}:*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  const mongo = new MongoClient(mongoUrl);
-  try {
-    await mongo.db(DEMO_DB).dropDatabase();
-  } finally {
-    await mongo.close();
-  }
-}
-
+// Every demo starts from nothing: no history, no breaker state or counters from an earlier run.
 async function demo(): Promise<void> {
   const { redisUrl, mongoUrl } = serviceUrls();
   line('==================================================================================');
@@ -71,7 +49,7 @@ async function demo(): Promise<void> {
   line(' everything else is the real system: ingress, BullMQ on Redis, workers, MongoDB, metrics.');
   line(' For the real bot set TELEGRAM_BOT_TOKEN and LLM_GEMINI_KEYS (see .env.example).');
   line('==================================================================================');
-  await resetDemoData(redisUrl, mongoUrl);
+  await clearClusterData(redisUrl, mongoUrl, DEMO_PREFIX, DEMO_DB);
   const emulator = await startTelegramEmulator();
   const latency = { kind: 'lognormal', medianMs: 900, p99Ms: 3000, maxMs: 8000 } as const;
   const gemini = await startMockGemini({ config: { latency } });

@@ -1,2 +1,3 @@
 export { startLocalCluster } from './cluster';
 export type { LocalCluster, LocalClusterOptions, IngressMode, LlmTarget } from './cluster';
+export { clearClusterData } from './clear';
