@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { CircuitBreaker, Cooldowns, createGatewayRedis, waitForRedis } from '@inner-talk/gateway-state';
-import { startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { clearClusterData, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
 import { startMockGemini, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { QUEUE_NAMES } from '@inner-talk/queue';
 import { ClusterMetricsWriter, METRICS, recentSummaryName, type MetricSpec } from '@inner-talk/telemetry';
@@ -109,13 +108,7 @@ describe('deploy/ monitoring against a real Prometheus', () => {
     await emulator?.close();
     await gemini?.close();
     gatewayRedis?.disconnect();
-    const mongo = new MongoClient(mongoUrl);
-    await mongo.db(prefix).dropDatabase().catch(() => undefined);
-    await mongo.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await clearClusterData(redisUrl, mongoUrl, prefix, prefix);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 

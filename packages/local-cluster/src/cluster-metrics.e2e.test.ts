@@ -1,10 +1,8 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { startMockGemini, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { QUEUE_NAMES } from '@inner-talk/queue';
 import { freePort, serviceUrls, spawnApp, uniquePrefix, waitFor, type AppProcess } from '@inner-talk/testkit';
-import { startLocalCluster, type LocalCluster } from './index';
+import { clearClusterData, startLocalCluster, type LocalCluster } from './index';
 
 /**
  * Counts from N worker processes must add up exactly in the metrics app: a worker killed with
@@ -67,13 +65,7 @@ describe('cluster-wide metrics add up exactly across 3 workers, a SIGKILL and a 
     await cluster?.stop();
     await emulator?.close();
     await gemini?.close();
-    const mongo = new MongoClient(mongoUrl);
-    await mongo.db(mongoDb).dropDatabase().catch(() => undefined);
-    await mongo.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await clearClusterData(redisUrl, mongoUrl, prefix, mongoDb);
   });
 
   /** A worker like startLocalCluster's, started by the test (a replacement after a crash, a restart). */

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { startMockOpenAI, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { freePort, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
-import { startLocalCluster, type LocalCluster } from './index';
+import { clearClusterData, startLocalCluster, type LocalCluster } from './index';
 
 /**
  * Secrets and what people write never reach a log: a turn goes through ingress (webhook mode), a
@@ -32,13 +30,7 @@ describe('logs carry ids and outcomes, never secrets or message text', () => {
     await cluster?.stop();
     await emulator?.close();
     await openai?.close();
-    const mongo = new MongoClient(mongoUrl);
-    await mongo.db(prefix).dropDatabase().catch(() => undefined);
-    await mongo.close();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.quit();
+    await clearClusterData(redisUrl, mongoUrl, prefix, prefix);
   });
 
   it('finds none of the planted secrets in any app log, and the update traced by one id', async () => {
