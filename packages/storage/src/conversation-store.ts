@@ -1,4 +1,6 @@
 import type { Collection, Db } from 'mongodb';
+import type { Vault } from '@inner-talk/vault';
+import { openFields, sealFields } from './personal-data';
 
 /** A person as the store knows them. `id` is channel-qualified (`tg:<telegram user id>`). */
 export interface UserRecord {
@@ -15,6 +17,7 @@ export interface MessageRecord {
   userId: string;
   turnKey: string;
   role: 'user' | 'assistant';
+  /** Plaintext here; sealed by the vault in MongoDB. */
   text: string;
   at: Date;
 }
@@ -29,18 +32,29 @@ export interface RiskEventRecord {
   at: Date;
 }
 
+export interface ConversationStoreOptions {
+  /** Seals message texts before they reach MongoDB and opens them on the way back. */
+  vault: Vault;
+}
+
 /**
  * Users and their messages in MongoDB.
  *
  * Guarantees: every write is idempotent (upserts keyed by a deterministic `_id`), so a retried job
- * never duplicates a user or a message. Reads return messages oldest first.
+ * never duplicates a user or a message. Reads return messages oldest first. Message texts are stored
+ * sealed (AES-256-GCM, bound to their document); texts stored before encryption existed still read
+ * and are sealed by `rotateKeys`. A text that does not open throws SealedFieldUnreadableError.
  */
 export class ConversationStore {
   private readonly users: Collection<UserRecord>;
   private readonly messages: Collection<MessageRecord>;
   private readonly riskEvents: Collection<RiskEventRecord>;
+  private readonly vault: Vault;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: ConversationStoreOptions) {
+    // Checked at run time too: a store without a vault would write plaintext.
+    if (!options?.vault) throw new TypeError('ConversationStore needs a vault (options.vault)');
+    this.vault = options.vault;
     this.users = db.collection<UserRecord>('users');
     this.messages = db.collection<MessageRecord>('messages');
     this.riskEvents = db.collection<RiskEventRecord>('risk_events');
@@ -49,6 +63,8 @@ export class ConversationStore {
   /** Creates the indexes reads rely on. Safe to call at every start. */
   async ensureIndexes(): Promise<void> {
     await this.messages.createIndex({ userId: 1, at: -1 }, { name: 'user_recent' });
+    // riskEventsOf, and export/forget by user.
+    await this.riskEvents.createIndex({ userId: 1, at: 1 }, { name: 'user_events' });
   }
 
   /** Creates the user on first sight; afterwards refreshes `lastSeenAt` and `locale`. */
@@ -67,13 +83,14 @@ export class ConversationStore {
   /** Stores one message of a turn; writing the same (userId, turnKey, role) again changes nothing. */
   async saveMessage(message: Omit<MessageRecord, '_id'>): Promise<void> {
     const _id = `${message.userId}|${message.turnKey}|${message.role}`;
-    await this.messages.updateOne({ _id }, { $setOnInsert: message }, { upsert: true });
+    const { _id: _ignored, ...sealed } = sealFields(this.vault, 'messages', { ...message, _id });
+    await this.messages.updateOne({ _id }, { $setOnInsert: sealed }, { upsert: true });
   }
 
   /** The stored reply for a turn, if one was already produced (lets a retried job skip the LLM). */
   async findReply(userId: string, turnKey: string): Promise<string | null> {
     const doc = await this.messages.findOne({ _id: `${userId}|${turnKey}|assistant` });
-    return doc?.text ?? null;
+    return doc ? openFields(this.vault, 'messages', doc).text : null;
   }
 
   /** Stores a risk event (no message text); the same (userId, turnKey) is stored once. */
@@ -90,6 +107,6 @@ export class ConversationStore {
   /** The last `limit` messages of a user, oldest first. */
   async recentMessages(userId: string, limit: number): Promise<MessageRecord[]> {
     const newestFirst = await this.messages.find({ userId }).sort({ at: -1 }).limit(limit).toArray();
-    return newestFirst.reverse();
+    return newestFirst.reverse().map((doc) => openFields(this.vault, 'messages', doc));
   }
 }

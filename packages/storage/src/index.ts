@@ -1,4 +1,23 @@
 export { connectMongo } from './mongo';
 export type { MongoConnection } from './mongo';
 export { ConversationStore } from './conversation-store';
-export type { UserRecord, MessageRecord, RiskEventRecord } from './conversation-store';
+export type { ConversationStoreOptions, UserRecord, MessageRecord, RiskEventRecord } from './conversation-store';
+export {
+  PERSONAL_COLLECTIONS,
+  RETAINED_COLLECTIONS,
+  SealedFieldUnreadableError,
+  openFields,
+  sealFields,
+  recordAad,
+} from './personal-data';
+export type { PersonalCollection, PersonalCollectionName } from './personal-data';
+export { exportUserData, forgetUserData } from './data-rights';
+export type { JsonValue, UserDataExport } from './data-rights';
+export { rotateKeys } from './rotation';
+export type { RotationCounts, RotationResult } from './rotation';
+export { AUDIT_COLLECTION, auditEntriesFor, recordAudit } from './audit';
+export type { AuditDetails, AuditEntry, AuditRecord } from './audit';
+export { ConsentStore, CONSENTS_COLLECTION } from './consent-store';
+export type { ConsentRecord, ConsentStep } from './consent-store';
+export { AssessmentStore, ASSESSMENTS_COLLECTION } from './assessment-store';
+export type { SealingVault, SelfCheckRun, SelfCheckScore, SelfCheckStatus } from './assessment-store';

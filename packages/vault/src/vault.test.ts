@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { parseKeyring, Vault, VaultError, VaultKeyringError, VaultKeyUnknownError, VaultTamperedError } from './index';
+
+const K1 = randomBytes(32);
+const K2 = randomBytes(32);
+const spec = (...entries: Array<[string, Buffer]>) => entries.map(([id, key]) => `${id}:${key.toString('base64')}`).join(',');
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof Error) return error;
+  }
+  throw new Error('expected an error');
+}
+
+/** Flips one bit of part `index` of a sealed value (2 = IV, 3 = tag, 4 = ciphertext), keeping the format valid. */
+function flip(sealed: string, index: number, byte = 0): string {
+  const parts = sealed.split('.');
+  const bytes = Buffer.from(parts[index] as string, 'base64url');
+  bytes[byte] = (bytes[byte] as number) ^ 0x01;
+  parts[index] = bytes.toString('base64url');
+  return parts.join('.');
+}
+
+describe('Vault', () => {
+  const vault = new Vault({ keys: { k1: K1 }, currentKeyId: 'k1' });
+
+  it('round-trips text, with and without associated data', () => {
+    for (const text of ['', 'hello', 'Мне тревожно 😔 и не спится', '👩‍👩‍👧‍👦 \u0000 \n\t "quotes" v1.k1.a.b.c', 'x'.repeat(200_000)]) {
+      expect(vault.open(vault.seal(text))).toBe(text);
+      expect(vault.open(vault.seal(text, 'messages|tg:1|u1|user|text'), 'messages|tg:1|u1|user|text')).toBe(text);
+    }
+  });
+
+  it('produces the compact format with the key id, and never the same value twice', () => {
+    const a = vault.seal('same text');
+    const b = vault.seal('same text');
+    expect(a).toMatch(/^v1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(a).not.toBe(b);
+    expect(a).not.toContain('same');
+    expect(vault.keyIdOf(a)).toBe('k1');
+    expect(vault.isSealed(a)).toBe(true);
+    for (const plain of ['same text', 'v1.k1.x.y.z', '', 42, null, undefined]) expect(vault.isSealed(plain)).toBe(false);
+  });
+
+  it('uses a fresh IV for each of 10,000 seals', () => {
+    const ivs = new Set<string>();
+    for (let i = 0; i < 10_000; i++) ivs.add(vault.seal('same').split('.')[2] as string);
+    expect(ivs.size).toBe(10_000);
+  });
+
+  it.each([
+    ['IV', 2, 0],
+    ['IV (last byte)', 2, 11],
+    ['tag', 3, 0],
+    ['tag (last byte)', 3, 15],
+    ['ciphertext', 4, 0],
+    ['ciphertext (last byte)', 4, 4],
+  ])('detects a flipped bit in the %s', (_part, index, byte) => {
+    const sealed = vault.seal('hello', 'messages|a');
+    const error = thrown(() => vault.open(flip(sealed, index, byte), 'messages|a'));
+    expect(error).toBeInstanceOf(VaultTamperedError);
+    expect((error as VaultTamperedError).reason).toBe('authentication');
+  });
+
+  it('detects a value moved to another record (different associated data) or stripped of it', () => {
+    const sealed = vault.seal('hello', 'messages|tg:1|u1|user|text');
+    for (const aad of ['messages|tg:2|u1|user|text', 'messages|tg:1|u1|user|texT', '', undefined]) {
+      expect((thrown(() => vault.open(sealed, aad)) as VaultTamperedError).reason).toBe('authentication');
+    }
+    expect(thrown(() => vault.open(vault.seal('hello'), 'messages|x'))).toBeInstanceOf(VaultTamperedError);
+  });
+
+  it('detects a relabelled key id and a value sealed under another key with the same id', () => {
+    const ring = new Vault({ keys: { k1: K1, k2: K1 }, currentKeyId: 'k1' });
+    const relabelled = ring.seal('hello').replace(/^v1\.k1\./, 'v1.k2.');
+    expect((thrown(() => ring.open(relabelled)) as VaultTamperedError).reason).toBe('authentication');
+    const impostor = new Vault({ keys: { k1: K2 }, currentKeyId: 'k1' }).seal('hello');
+    expect((thrown(() => vault.open(impostor)) as VaultTamperedError).reason).toBe('authentication');
+  });
+
+  it('rejects malformed values as malformed, not as unknown keys', () => {
+    const sealed = vault.seal('hello');
+    const parts = sealed.split('.');
+    const cases = ['', 'hello', 'v2' + sealed.slice(2), sealed + '.', parts.slice(0, 4).join('.'), `${parts.slice(0, 4).join('.')}.!!`];
+    // A non-canonical last base64url character decodes to the same bytes; it must not pass as the same value.
+    const tag = parts[3] as string;
+    const lastChar = tag.at(-1) as string;
+    const sibling = 'AQgw'.includes(lastChar) ? String.fromCharCode(lastChar.charCodeAt(0) + 1) : 'A';
+    cases.push([...parts.slice(0, 3), tag.slice(0, -1) + sibling, parts[4]].join('.'));
+    for (const value of cases) {
+      const error = thrown(() => vault.open(value));
+      expect(error).toBeInstanceOf(VaultTamperedError);
+      expect(error).toBeInstanceOf(VaultError);
+    }
+    expect((thrown(() => vault.open('hello')) as VaultTamperedError).reason).toBe('malformed');
+    expect(thrown(() => vault.keyIdOf('plain text'))).toBeInstanceOf(VaultTamperedError);
+  });
+
+  it('names an unknown key id with its own error', () => {
+    const other = new Vault({ keys: { k9: K2 }, currentKeyId: 'k9' });
+    const error = thrown(() => vault.open(other.seal('hello')));
+    expect(error).toBeInstanceOf(VaultKeyUnknownError);
+    expect((error as VaultKeyUnknownError).keyId).toBe('k9');
+  });
+
+  it('rotates: a ring with a new current key still opens old values and says they need rotation', () => {
+    const old = vault.seal('kept secret', 'users|tg:1|note');
+    const rotated = new Vault({ keys: new Map([['k1', K1], ['k2', K2]]), currentKeyId: 'k2' });
+    expect(rotated.open(old, 'users|tg:1|note')).toBe('kept secret');
+    expect(rotated.needsRotation(old)).toBe(true);
+    const fresh = rotated.seal('kept secret', 'users|tg:1|note');
+    expect(rotated.keyIdOf(fresh)).toBe('k2');
+    expect(rotated.needsRotation(fresh)).toBe(false);
+    expect(vault.needsRotation(old)).toBe(false);
+    // Retiring k1 before rotation ran makes old values unreadable, with a typed error.
+    expect(thrown(() => new Vault({ keys: { k2: K2 }, currentKeyId: 'k2' }).open(old, 'users|tg:1|note'))).toBeInstanceOf(VaultKeyUnknownError);
+  });
+
+  it('validates its keys in the constructor', () => {
+    const problem = (fn: () => unknown) => (thrown(fn) as VaultKeyringError).problem;
+    expect(problem(() => new Vault({ keys: {}, currentKeyId: 'k1' }))).toBe('empty');
+    expect(problem(() => new Vault({ keys: { 'k.1': K1 }, currentKeyId: 'k.1' }))).toBe('key_id');
+    expect(problem(() => new Vault({ keys: { k1: K1.subarray(0, 16) }, currentKeyId: 'k1' }))).toBe('key_length');
+    expect(problem(() => new Vault({ keys: { k1: K1 }, currentKeyId: 'k2' }))).toBe('current_unknown');
+  });
+
+  it('never shows key material: not in errors, JSON or inspect output', () => {
+    const secrets = [K1, K2].flatMap((k) => [k.toString('base64'), k.toString('base64url'), k.toString('hex')]);
+    const texts: string[] = [JSON.stringify(vault), inspect(vault, { showHidden: true, depth: 10 })];
+    const errors = [
+      thrown(() => vault.open(new Vault({ keys: { k9: K2 }, currentKeyId: 'k9' }).seal('x'))),
+      thrown(() => vault.open(flip(vault.seal('x'), 4))),
+      thrown(() => new Vault({ keys: { k1: Buffer.concat([K1, K2]) }, currentKeyId: 'k1' })),
+      thrown(() => parseKeyring(`k1:${K1.toString('base64')}x`)),
+      thrown(() => parseKeyring(`${K1.toString('base64')}`)),
+      thrown(() => parseKeyring(`${K2.toString('base64url')}:${K1.toString('base64')}`)),
+      thrown(() => parseKeyring(spec(['k1', K1], ['k1', K2]))),
+      thrown(() => parseKeyring(spec(['k1', K1]), K2.toString('base64'))),
+    ];
+    for (const error of errors) texts.push(error.message, inspect(error), JSON.stringify(error));
+    for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(JSON.stringify(vault)).toBe('{"currentKeyId":"k1","keyIds":["k1"]}');
+  });
+
+  it('withRandomKey gives a working vault with its own key', () => {
+    const a = Vault.withRandomKey();
+    const b = Vault.withRandomKey('test');
+    expect(a.currentKeyId).toBe('local');
+    expect(b.keyIds).toEqual(['test']);
+    expect(a.open(a.seal('hi'))).toBe('hi');
+    expect(thrown(() => b.open(a.seal('hi')))).toBeInstanceOf(VaultKeyUnknownError);
+  });
+});
+
+describe('parseKeyring', () => {
+  it('reads ids and keys in order; the first key is current unless one is named', () => {
+    const ring = parseKeyring(` k1:${K1.toString('base64')} , k2:${K2.toString('base64url')},`);
+    expect(ring.currentKeyId).toBe('k1');
+    expect([...ring.keys.keys()]).toEqual(['k1', 'k2']);
+    expect(ring.keys.get('k1')?.equals(K1)).toBe(true);
+    expect(ring.keys.get('k2')?.equals(K2)).toBe(true);
+    expect(parseKeyring(spec(['k1', K1], ['k2', K2]), 'k2').currentKeyId).toBe('k2');
+    const vault = new Vault(parseKeyring(spec(['k1', K1], ['k2', K2]), 'k2'));
+    expect(vault.keyIdOf(vault.seal('x'))).toBe('k2');
+  });
+
+  it.each([
+    ['', undefined, 'empty', undefined],
+    [' , ', undefined, 'empty', undefined],
+    ['k1', undefined, 'entry_format', 1],
+    [`k1:${'A'.repeat(43)}=,bad id:${'A'.repeat(43)}=`, undefined, 'key_id', 2],
+    [`:${'A'.repeat(43)}=`, undefined, 'key_id', 1],
+    ['k1:c2hvcnQ=', undefined, 'key_length', 1],
+    [`k1:${'A'.repeat(43)}=!`, undefined, 'key_length', 1],
+    [`k1:${'A'.repeat(43)}=,k1:${'B'.repeat(43)}=`, undefined, 'duplicate_id', 2],
+    [`k1:${'A'.repeat(43)}=`, 'k2', 'current_unknown', undefined],
+    [`k1:${'A'.repeat(43)}=`, 'not valid!', 'key_id', undefined],
+  ])('rejects %j (current %j) as %s', (input, current, problem, entry) => {
+    const error = thrown(() => parseKeyring(input, current));
+    expect(error).toBeInstanceOf(VaultKeyringError);
+    expect((error as VaultKeyringError).problem).toBe(problem);
+    expect((error as VaultKeyringError).entry).toBe(entry);
+  });
+
+  it('does not echo a malformed key id, which might be a pasted key', () => {
+    const error = thrown(() => parseKeyring(`${K1.toString('base64').slice(0, 20)}:${K2.toString('base64')}`)) as VaultKeyringError;
+    expect(error.problem).toBe('key_id');
+    expect(error.keyId).toBeUndefined();
+    expect(error.message).toBe('entry 1: key id must be 1–24 letters, digits, _ or -');
+  });
+});
