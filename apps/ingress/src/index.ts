@@ -23,8 +23,9 @@ async function main(): Promise<StopApp> {
 
   const accept = async (update: TelegramUpdatePayload) => {
     const traceId = randomUUID();
-    await queue.enqueue(update, Date.now(), traceId);
-    logger.debug({ updateId: update.update_id, traceId }, 'update queued');
+    const { appended } = await queue.enqueue(update, Date.now(), traceId);
+    // The correlation id starts here; the worker logs it with every line about this update.
+    logger.info({ updateId: update.update_id, traceId, redelivery: !appended }, 'update queued');
   };
 
   let stopping = false;

@@ -13,7 +13,9 @@ async function serve(queue: UpdateQueue, maxBodyBytes = 4096): Promise<{ url: st
     path: '/hook',
     secret: SECRET,
     maxBodyBytes,
-    accept: (update) => queue.enqueue(update, Date.now(), 'trace'),
+    accept: async (update) => {
+      await queue.enqueue(update, Date.now(), 'trace');
+    },
     logger: silent,
   });
   const server = createServer((req, res) => {
@@ -45,9 +47,15 @@ describe('webhook handler with a real queue', () => {
   });
 
   it('stores an update before answering 200', async () => {
-    const res = await post(url, JSON.stringify({ update_id: 7, message: { text: 'x' } }));
+    const res = await post(url, JSON.stringify({ update_id: 7, message: { text: 'x', chat: { id: 42 } } }));
     expect(res.status).toBe(200);
-    expect(await queue.queue.getJob('u7')).toMatchObject({ data: { update: { update_id: 7 } } });
+    expect(await queue.queue.getJob('u7')).toMatchObject({ data: { chat: '42', updateId: 7 } });
+    expect(await queue.inbox.peek('42', 10)).toMatchObject([{ updateId: 7, update: { message: { text: 'x' } } }]);
+  });
+
+  it('keeps one inbox entry when Telegram redelivers an update', async () => {
+    for (let i = 0; i < 3; i += 1) expect((await post(url, JSON.stringify({ update_id: 10, message: { text: 'y', chat: { id: 43 } } }))).status).toBe(200);
+    expect(await queue.inbox.length('43')).toBe(1);
   });
 
   it.each([

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CircuitBreaker, Cooldowns, createGatewayRedis, waitForRedis } from '@inner-talk/gateway-state';
-import { clearClusterData, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
 import { startMockGemini, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { QUEUE_NAMES } from '@inner-talk/queue';
 import { ClusterMetricsWriter, METRICS, recentSummaryName, type MetricSpec } from '@inner-talk/telemetry';
@@ -171,6 +171,7 @@ describe('deploy/ monitoring against a real Prometheus', () => {
 
     // ---- workload: fast replies first, then slow ones (p95 above 3 s) ----
     const users = [8101, 8102, 8103, 8104, 8105].map((userId) => emulator!.client(TOKEN, { userId, languageCode: 'en' }));
+    await grantConsents(mongoUrl, prefix, 'en', users.map((u) => u.userId));
     let sent = 0;
     const talk = async (clients: typeof users, label: string) => {
       await Promise.all(clients.map((c, i) => c.sendText(`${label} message ${i}`)));

@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CircuitBreaker, Cooldowns, cooldownsKey, createGatewayRedis, waitForRedis } from '@inner-talk/gateway-state';
-import { QUEUE_NAMES } from '@inner-talk/queue';
+import { ChatInbox, QUEUE_NAMES } from '@inner-talk/queue';
 import { ClusterMetricsWriter, METRICS } from '@inner-talk/telemetry';
 import { serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
 import { buildRegistry } from './registry';
@@ -104,6 +104,11 @@ describe('metrics registry: cluster state read at scrape time', () => {
       await waitFor(async () => value(await scrape(), `innertalk_queue_dead_letters${queueLabel}`) === 2, { message: 'two dead letters' });
       text = await scrape();
       expect(value(text, `innertalk_queue_jobs{queue="${QUEUE_NAMES.updates}",state="failed"}`)).toBe(2);
+      // Updates a chat drain gave up on count too (and only those of the last 7 days).
+      const inbox = new ChatInbox(redis, prefix);
+      await inbox.deadLetter({ chat: '1', updateIds: [10, 11], error: { type: 'Error' }, attempts: 4, at: Date.now() });
+      await inbox.deadLetter({ chat: '2', updateIds: [12], error: { type: 'Error' }, attempts: 4, at: Date.now() - 8 * 86_400_000 });
+      expect(value(await scrape(), `innertalk_queue_dead_letters${queueLabel}`)).toBe(3);
       await workers[0]!.close();
       await waitFor(async () => value(await scrape(), `innertalk_workers_active${queueLabel}`) === 1, { message: 'one worker left' });
     } finally {

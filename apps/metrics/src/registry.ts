@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Gauge, Registry } from 'prom-client';
-import { QUEUE_NAMES } from '@inner-talk/queue';
+import { deadLettersKey, QUEUE_NAMES } from '@inner-talk/queue';
 import { METRICS, registerClusterMetrics } from '@inner-talk/telemetry';
 import { readBreakers, readCooldowns } from './gateway-state';
 
@@ -34,11 +34,13 @@ export function buildRegistry(redis: Redis, prefix: string): { registry: Registr
 
   new Gauge({
     name: 'innertalk_queue_dead_letters',
-    help: 'Updates whose job failed for good (attempts used up or unrecoverable), kept 7 days for inspection',
+    help: 'Updates that could not be handled after every attempt (dead letters of the chat inboxes) plus jobs failed for good, kept 7 days',
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      this.set(queueLabel, await queue.getFailedCount());
+      const weekAgo = Date.now() - 7 * 86_400_000;
+      const [letters, failedJobs] = await Promise.all([redis.zcount(deadLettersKey(prefix), String(weekAgo), '+inf'), queue.getFailedCount()]);
+      this.set(queueLabel, letters + failedJobs);
     },
   });
 

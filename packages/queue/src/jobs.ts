@@ -9,15 +9,21 @@ export const telegramUpdateSchema = z.looseObject({
 });
 export type TelegramUpdatePayload = z.infer<typeof telegramUpdateSchema>;
 
-/** Job data of QUEUE_NAMES.updates. */
-export const updateJobSchema = z.object({
-  update: telegramUpdateSchema,
-  /** When the ingress received the update (ms since epoch); the start of end-to-end latency. */
-  receivedAt: z.number().int().positive(),
-  /** Correlation id carried through ingress and worker logs. */
-  traceId: z.string().min(1).max(64),
+/**
+ * Job data of QUEUE_NAMES.updates: a trigger saying "this chat has updates in its inbox". The
+ * updates themselves wait in the chat's inbox (ChatInbox), in Telegram's order; whichever job holds
+ * the chat's lock handles them from the head. So jobs may run in any order, twice, or not at all
+ * when another job of the same chat got there first, without reordering or losing anything.
+ */
+export const drainJobSchema = z.object({
+  /** The chat key (chatKeyOf). */
+  chat: z.string().min(1).max(64),
+  /** The update whose arrival queued this job; absent for continuations and sweeps. */
+  updateId: z.number().int().nonnegative().optional(),
+  /** Correlation id of that update. */
+  traceId: z.string().min(1).max(64).optional(),
 });
-export type UpdateJob = z.infer<typeof updateJobSchema>;
+export type DrainJob = z.infer<typeof drainJobSchema>;
 
 /** Raised when job data does not match its schema: such a job can never succeed, so it is not retried. */
 export class InvalidJobError extends Error {

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ChatInbox } from './chat-inbox';
 import { QUEUE_NAMES } from './names';
-import type { TelegramUpdatePayload, UpdateJob } from './jobs';
+import type { DrainJob, TelegramUpdatePayload } from './jobs';
 
 export interface UpdateQueueOptions {
   connection: Redis;
@@ -10,8 +11,6 @@ export interface UpdateQueueOptions {
   dedupeTtlMs: number;
   /** How long finished jobs stay inspectable (and keep their jobId, a second dedupe guard). */
   keepFinishedMs?: number;
-  /** Attempts before a job is failed for good (a later change adds a dead-letter store). */
-  attempts?: number;
 }
 
 /** A job id BullMQ accepts for an update: not all digits and without `:` (BullMQ rules). */
@@ -20,45 +19,63 @@ export function updateJobId(updateId: number): string {
 }
 
 /**
- * Producer side of QUEUE_NAMES.updates.
+ * Producer side of QUEUE_NAMES.updates: appends an update to its chat's inbox, then queues a
+ * trigger job for the chat.
  *
- * Guarantees: `enqueue` resolves only after Redis has stored the job (the ingress acknowledges
+ * Guarantees: `enqueue` resolves only after Redis has stored both (the ingress acknowledges
  * Telegram after that and never before). The same update_id enqueued again within `dedupeTtlMs`
- * is dropped atomically inside BullMQ's add script (deduplication with a TTL, not a high-water
- * mark: update_id may jump after a quiet week), and the job id derived from update_id makes a
- * re-add of a still-retained job a no-op as well.
+ * is not appended again (an expiring marker, not a high-water mark: update_id may jump after a
+ * quiet week); its trigger is re-added (a no-op while the first is retained), which also repairs a
+ * crash between the two writes.
  */
 export class UpdateQueue {
-  readonly queue: Queue<UpdateJob>;
+  readonly queue: Queue<DrainJob>;
+  readonly inbox: ChatInbox;
   private readonly dedupeTtlMs: number;
 
   constructor(options: UpdateQueueOptions) {
     this.dedupeTtlMs = options.dedupeTtlMs;
-    const keepSeconds = Math.ceil((options.keepFinishedMs ?? 3_600_000) / 1000);
-    this.queue = new Queue<UpdateJob>(QUEUE_NAMES.updates, {
-      connection: options.connection,
-      prefix: options.prefix,
-      defaultJobOptions: {
-        attempts: options.attempts ?? 5,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: keepSeconds },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      },
-    });
+    this.inbox = new ChatInbox(options.connection, options.prefix);
+    this.queue = createUpdatesQueue(options.connection, options.prefix, options.keepFinishedMs);
   }
 
-  /** Stores `update` as a job. Rejects if Redis did not accept it; the caller must then not acknowledge. */
-  async enqueue(update: TelegramUpdatePayload, receivedAt: number, traceId: string): Promise<void> {
+  /** Stores `update`. Rejects if Redis did not accept it; the caller must then not acknowledge. */
+  async enqueue(update: TelegramUpdatePayload, receivedAt: number, traceId: string): Promise<{ chat: string; appended: boolean }> {
+    const pushed = await this.inbox.push(update, receivedAt, traceId, this.dedupeTtlMs);
     const jobId = updateJobId(update.update_id);
-    await this.queue.add(
-      'update',
-      { update, receivedAt, traceId },
-      { jobId, deduplication: { id: jobId, ttl: this.dedupeTtlMs } },
-    );
+    await this.queue.add('update', { chat: pushed.chat, updateId: update.update_id, traceId }, { jobId });
+    return pushed;
   }
 
   /** Closes the queue (not the shared connection). */
   async close(): Promise<void> {
     await this.queue.close();
   }
+}
+
+/**
+ * The updates queue with its job defaults. Attempts are few and cheap: a job only drains an inbox,
+ * and failures of an update are counted per update in the inbox (dead letter after N), not per job.
+ */
+export function createUpdatesQueue(connection: Redis, prefix: string, keepFinishedMs = 3_600_000): Queue<DrainJob> {
+  const keepSeconds = Math.ceil(keepFinishedMs / 1000);
+  return new Queue<DrainJob>(QUEUE_NAMES.updates, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: keepSeconds },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  });
+}
+
+/**
+ * Queues a drain job for `chat` that is not tied to an arriving update: a hand-over from a worker
+ * that drained its share, or a sweep of a chat whose trigger was lost. `tag` makes the job id, so
+ * callers that might race (several workers sweeping) pass the same tag and add one job.
+ */
+export async function queueDrain(queue: Queue<DrainJob>, chat: string, tag: string): Promise<void> {
+  await queue.add('drain', { chat }, { jobId: `c${chat}-${tag}`.replace(/:/g, '_') });
 }

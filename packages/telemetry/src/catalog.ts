@@ -86,7 +86,25 @@ export const METRICS = {
   updatesProcessed: {
     kind: 'counter',
     name: 'innertalk_updates_processed_total',
-    help: 'Updates handled by the workers, by outcome',
+    help: 'Turns handled by the workers, by outcome (ok, delayed, error, dead_letter, recipient_gone)',
     labelNames: ['outcome'],
+  },
+  coalescedMessages: {
+    kind: 'counter',
+    name: 'innertalk_coalesced_messages_total',
+    help: 'Messages answered as part of a multi-message turn (rapid consecutive texts merged)',
+    labelNames: [],
+  },
+  telegramCooldowns: {
+    kind: 'counter',
+    name: 'innertalk_telegram_cooldowns_total',
+    help: 'Telegram 429 answers turned into a cluster-wide cooldown of the chat',
+    labelNames: [],
+  },
+  deliveriesSkipped: {
+    kind: 'counter',
+    name: 'innertalk_deliveries_skipped_total',
+    help: 'Reply messages not sent again because a retried turn had already delivered them',
+    labelNames: [],
   },
 } as const satisfies Record<string, HistogramSpec | CounterSpec>;

@@ -1,0 +1,189 @@
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { defineLuaScripts } from '@inner-talk/redis-lua';
+import { chatKeyOf } from './chat-key';
+import type { TelegramUpdatePayload } from './jobs';
+
+const SCRIPTS = defineLuaScripts(path.join(__dirname, 'lua'), 'innerTalkChatInbox', {
+  push: { file: 'inbox_push', keys: 2 },
+  acquire: { file: 'drain_acquire', keys: 1 },
+  done: { file: 'drain_done', keys: 3 },
+  release: { file: 'drain_release', keys: 2 },
+});
+
+/** One accepted update waiting in its chat's inbox. */
+export interface InboxEntry {
+  updateId: number;
+  update: TelegramUpdatePayload;
+  /** When the ingress received it (ms since epoch): the start of end-to-end latency. */
+  receivedAt: number;
+  /** Correlation id shared by the ingress and worker log lines of this update. */
+  traceId: string;
+}
+
+/** A handled entry that could not be answered after every attempt, kept for an operator. */
+export interface DeadLetter {
+  chat: string;
+  updateIds: number[];
+  /** Error class and kind only: messages may quote user text. */
+  error: Record<string, unknown>;
+  attempts: number;
+  at: number;
+}
+
+/** Result of {@link ChatInbox.done}. */
+export type DoneResult = { kind: 'left'; left: number } | { kind: 'lost_lock' } | { kind: 'already_removed' };
+
+/**
+ * Per-chat inboxes in Redis: what keeps one person's messages in order across any number of worker
+ * processes. Open-source BullMQ has no per-group ordering, and retries or stalled jobs reorder work,
+ * so the order lives here, not in the queue: the ingress appends each update to its chat's list; a
+ * worker that holds the chat's lock handles entries from the head and removes each only after it
+ * was handled; queue jobs are mere triggers that say "this chat has work".
+ *
+ * Keys share the hash tag `{<chat>}`, so every multi-key script runs on one Redis Cluster slot.
+ */
+export class ChatInbox {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(chat: string, part: string): string {
+    return `${this.prefix}:chat:{${chat}}:${part}`;
+  }
+
+  /** Sorted set of chats that received updates, scored by the last arrival (for the sweeper). */
+  private get chatsKey(): string {
+    return `${this.prefix}:chats`;
+  }
+
+  /**
+   * Appends `update` to its chat's inbox, at most once per update_id within `dedupeTtlMs`.
+   * Resolves after Redis stored it; rejects if it could not (the caller must then not acknowledge).
+   * Calling it again for a redelivered update is safe: nothing is appended twice.
+   */
+  async push(update: TelegramUpdatePayload, receivedAt: number, traceId: string, dedupeTtlMs: number): Promise<{ chat: string; appended: boolean }> {
+    const chat = chatKeyOf(update);
+    const entry = `${update.update_id}|${JSON.stringify({ update, receivedAt, traceId })}`;
+    const appended = await SCRIPTS.run(this.redis, 'push', [this.key(chat, `seen:${update.update_id}`), this.key(chat, 'inbox')], [entry, dedupeTtlMs]);
+    await this.redis.zadd(this.chatsKey, receivedAt, chat);
+    return { chat, appended: appended === 1 };
+  }
+
+  /** Takes or renews the drain lock of `chat` for `owner`; false if another owner holds it. */
+  async acquire(chat: string, owner: string, leaseMs: number): Promise<boolean> {
+    return (await SCRIPTS.run(this.redis, 'acquire', [this.key(chat, 'lock')], [owner, Math.max(1, Math.round(leaseMs))])) === 1;
+  }
+
+  /**
+   * Gives the lock up if `owner` holds it: `always` (a hand-over to a queued job) or `if_empty`
+   * (only when nothing waits; checked atomically with the release). Returns what happened.
+   */
+  async release(chat: string, owner: string, mode: 'always' | 'if_empty'): Promise<'released' | 'not_owner' | 'not_empty'> {
+    const result = await SCRIPTS.run(this.redis, 'release', [this.key(chat, 'lock'), this.key(chat, 'inbox')], [owner, mode]);
+    return result === 1 ? 'released' : result === 2 ? 'not_empty' : 'not_owner';
+  }
+
+  /** The first `limit` entries of the inbox, oldest first, without removing them. */
+  async peek(chat: string, limit: number): Promise<InboxEntry[]> {
+    const raw = await this.redis.lrange(this.key(chat, 'inbox'), 0, limit - 1);
+    return raw.map(parseEntry);
+  }
+
+  /** How many entries wait in the chat's inbox. */
+  async length(chat: string): Promise<number> {
+    return this.redis.llen(this.key(chat, 'inbox'));
+  }
+
+  /**
+   * Removes the `count` entries at the head after they were handled, if `owner` still holds the
+   * lock and the head is still `headUpdateId`; with `release`, lets the lock go when nothing is left.
+   */
+  async done(chat: string, owner: string, headUpdateId: number, count: number, release: boolean): Promise<DoneResult> {
+    const left = Number(
+      await SCRIPTS.run(this.redis, 'done', [this.key(chat, 'lock'), this.key(chat, 'inbox'), this.key(chat, 'fails')], [owner, String(headUpdateId), count, release ? '1' : '0']),
+    );
+    if (left === -1) return { kind: 'lost_lock' };
+    if (left === -2) return { kind: 'already_removed' };
+    return { kind: 'left', left };
+  }
+
+  /** Counts one more failed attempt at the update and returns the total so far. */
+  async recordFailure(chat: string, updateId: number): Promise<number> {
+    const key = this.key(chat, 'fails');
+    const [[, count]] = (await this.redis.multi().hincrby(key, String(updateId), 1).pexpire(key, 7 * 86_400_000).exec()) as [[unknown, number]];
+    return count;
+  }
+
+  /**
+   * How many entries the turn starting at `headUpdateId` covers. The first caller fixes it to
+   * `proposed`; later callers (a retry after a crash) get the same number, so a coalesced turn
+   * whose reply was already stored is never re-cut when more messages have arrived meanwhile.
+   */
+  async turnSize(chat: string, headUpdateId: number, proposed: number): Promise<number> {
+    const key = this.key(chat, `turn:${headUpdateId}`);
+    const [, [, stored]] = (await this.redis.multi().set(key, proposed, 'PX', 7 * 86_400_000, 'NX').get(key).exec()) as [unknown, [unknown, string | null]];
+    const size = Number(stored ?? proposed);
+    return Number.isInteger(size) && size > 0 ? size : proposed;
+  }
+
+  /** Stores entries that failed every attempt as a dead letter (kept 7 days for an operator). */
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    const member = `${letter.chat}|${letter.updateIds[0]}`;
+    await this.redis
+      .multi()
+      .zadd(deadLettersKey(this.prefix), letter.at, member)
+      .hset(deadLetterDataKey(this.prefix), member, JSON.stringify(letter))
+      .exec();
+  }
+
+  /**
+   * Chats whose last arrival is older than `idleMs` and that still have entries but no lock: their
+   * trigger jobs were lost (e.g. a job failed for good after repeated crashes). Chats found empty are
+   * dropped from the index. At most `limit` per call.
+   */
+  async strandedChats(idleMs: number, limit: number, now = Date.now()): Promise<string[]> {
+    const candidates = await this.redis.zrangebyscore(this.chatsKey, '-inf', now - idleMs, 'LIMIT', 0, limit);
+    const stranded: string[] = [];
+    for (const chat of candidates) {
+      const [[, length], [, locked]] = (await this.redis.multi().llen(this.key(chat, 'inbox')).exists(this.key(chat, 'lock')).exec()) as [[unknown, number], [unknown, number]];
+      if (length === 0) await this.redis.zrem(this.chatsKey, chat);
+      else if (locked === 0) stranded.push(chat);
+    }
+    return stranded;
+  }
+
+  /** Deletes everything kept for `chat` (inbox, lock, counters, markers, dead letters). Idempotent. */
+  async forget(chat: string): Promise<number> {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:chat:{${chat}}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) deleted += await this.redis.del(...keys);
+    } while (cursor !== '0');
+    await this.redis.zrem(this.chatsKey, chat);
+    const letters = (await this.redis.zrange(deadLettersKey(this.prefix), '0', '-1')).filter((m) => m.startsWith(`${chat}|`));
+    if (letters.length) {
+      await this.redis.multi().zrem(deadLettersKey(this.prefix), ...letters).hdel(deadLetterDataKey(this.prefix), ...letters).exec();
+      deleted += letters.length;
+    }
+    return deleted;
+  }
+}
+
+/** Sorted set of dead letters (member `<chat>|<first update_id>`, score = when). */
+export function deadLettersKey(prefix: string): string {
+  return `${prefix}:dead-letters`;
+}
+
+function deadLetterDataKey(prefix: string): string {
+  return `${prefix}:dead-letter-data`;
+}
+
+function parseEntry(raw: string): InboxEntry {
+  const bar = raw.indexOf('|');
+  const body = JSON.parse(raw.slice(bar + 1)) as Omit<InboxEntry, 'updateId'>;
+  return { updateId: Number(raw.slice(0, bar)), ...body };
+}

@@ -1,0 +1,2 @@
+export { defineLuaScripts } from './lua-scripts';
+export type { LuaScripts, LuaScriptSpec } from './lua-scripts';
