@@ -27,8 +27,9 @@ describe('the local run command in demo mode', () => {
     expect({ code, out }).toMatchObject({ code: 0 });
     expect(out).toContain('DEMO MODE');
     expect(out).toMatch(/bot {4}→ Hi, I am Inner Talk/);
+    expect(out).toContain('person ⇢ [I agree]');
     expect(out).toContain('bot    → Mock reply to: I feel anxious about my exam tomorrow');
-    expect(out).toContain('innertalk_reply_latency_seconds_count{kind="message"} 2');
+    expect(out).toContain('innertalk_reply_latency_seconds_count{kind="message"} 5');
     expect(out).toContain('demo finished');
   });
 });

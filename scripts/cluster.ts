@@ -1,14 +1,16 @@
 /**
  * The main job on one machine: ingress, workers and the metrics app as separate processes.
  *
- * Without TELEGRAM_BOT_TOKEN this is a DEMO: a local Telegram Bot API emulator and a mock Gemini
- * API stand in for the internet, and an emulated person has one conversation turn with the bot.
+ * Without TELEGRAM_BOT_TOKEN this is a DEMO: a local Telegram Bot API emulator and mock Gemini and
+ * OpenAI APIs stand in for the internet, and an emulated person goes through onboarding (language,
+ * 18+, consent, with buttons) and has one conversation turn with the bot.
  * With a token (and an LLM key) it is the real bot, in long-polling mode unless INGRESS_MODE says
  * otherwise. Redis and MongoDB come from REDIS_URL / MONGO_URL (scripts/start.sh provides them).
  *
  *   tsx scripts/cluster.ts [--once] [--workers N]
  */
 import { clearClusterData, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { encodeAction } from '@inner-talk/conversation';
 import { startMockGemini, startMockOpenAI, startTelegramEmulator } from '@inner-talk/mocks';
 import { serviceUrls } from '@inner-talk/testkit';
 
@@ -80,14 +82,29 @@ async function demo(): Promise<void> {
     line(`app logs: .run/test-logs/\n`);
 
     const person = emulator.client(DEMO_TOKEN, { userId: 1001, firstName: 'Demo', languageCode: 'en' });
-    for (const say of ['/start', 'I feel anxious about my exam tomorrow and cannot sleep.']) {
+    // The person's first minute: onboarding with buttons (language, 18+, consent), then a message.
+    const steps: Array<{ say: string } | { press: string }> = [
+      { say: '/start' },
+      { press: encodeAction({ kind: 'language', locale: 'en' }) },
+      { press: encodeAction({ kind: 'adult', confirmed: true }) },
+      { press: encodeAction({ kind: 'consent', given: true }) },
+      { say: 'I feel anxious about my exam tomorrow and cannot sleep.' },
+    ];
+    for (const step of steps) {
       const sentAt = Date.now();
-      line(`person → ${say}`);
-      if (say.startsWith('/')) await person.sendCommand(say);
-      else await person.sendText(say);
+      if ('say' in step) {
+        line(`person → ${step.say}`);
+        if (step.say.startsWith('/')) await person.sendCommand(step.say);
+        else await person.sendText(step.say);
+      } else {
+        const offered = (await person.botMessages()).flatMap((m) => m.buttons).find((b) => b.callbackData === step.press);
+        line(`person ⇢ [${offered?.text ?? step.press}]`);
+        await person.pressButton(step.press);
+      }
       const [reply] = await person.waitForBotMessages(1, 30_000);
       line(`bot    → ${reply?.text ?? '(no reply)'}`);
-      line(`         (${Date.now() - sentAt} ms end to end; the model stand-in answers in ~0.9 s median)\n`);
+      if (reply?.buttons.length) line(`         buttons: ${reply.buttons.map((b) => `[${b.text}]`).join(' ')}`);
+      line(`         (${Date.now() - sentAt} ms end to end)\n`);
     }
     // Give the metrics write of the last turn a moment to land before reading it back.
     await new Promise((resolve) => setTimeout(resolve, 300));

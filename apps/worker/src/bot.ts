@@ -1,7 +1,7 @@
 import { Bot, type Context, type Transformer } from 'grammy';
-import type { UserFromGetMe } from 'grammy/types';
+import type { InlineKeyboardMarkup, Message, UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
-import { localeFromLanguageCode, TEXTS, type Conversation, type Incoming } from '@inner-talk/conversation';
+import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
 import { METRICS, type ClusterMetricsWriter, type Logger } from '@inner-talk/telemetry';
@@ -16,6 +16,8 @@ export interface WorkerBotOptions {
   claimWaitNotice(updateId: number): Promise<boolean>;
   /** Where the duration of every Bot API call goes (innertalk_telegram_api_seconds); none in unit tests. */
   metrics?: ClusterMetricsWriter;
+  /** Installed right above the HTTP call, below auto-retry: they see every attempt (flood control). */
+  attemptTransformers?: Transformer[];
 }
 
 /**
@@ -54,16 +56,32 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
   const bot = new Bot(options.token, { botInfo: options.botInfo, client: { apiRoot: options.apiRoot } });
   // Installed first, so it sits below auto-retry and times each attempt.
   if (options.metrics) bot.api.config.use(timeApiCalls(options.metrics));
+  for (const transformer of options.attemptTransformers ?? []) bot.api.config.use(transformer);
   // Capped: the plugin's defaults retry forever. A job holds a concurrency slot while it waits.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
   const reports = new Map<number, UpdateReport>();
 
-  const respond = async (ctx: Context, incoming: Incoming) => {
-    const chatId = ctx.chat?.id;
-    if (chatId === undefined) return;
-    // "typing…" is a courtesy: never wait for it and never fail the turn on it.
-    ctx.api.sendChatAction(chatId, 'typing').catch(() => undefined);
+  /**
+   * The one place that sends an update's messages to Telegram, in order: each reply's text split
+   * under Telegram's length limit, its buttons (an inline keyboard) under the last part. `kind`
+   * `notice` marks interim messages (not counted as replies).
+   */
+  const deliver = async (ctx: Context, chatId: number, replies: readonly Reply[], kind: 'reply' | 'notice' = 'reply') => {
     const report = reports.get(ctx.update.update_id);
+    for (const reply of replies) {
+      const parts = splitMessage(reply.text);
+      for (const [i, part] of parts.entries()) {
+        const keyboard = i === parts.length - 1 ? inlineKeyboard(reply) : undefined;
+        await ctx.api.sendMessage(chatId, part, keyboard ? { reply_markup: keyboard } : undefined);
+        if (report && kind === 'reply') report.repliesSent += 1;
+      }
+      if (report && kind === 'notice') report.waitNoticeSent = true;
+    }
+  };
+
+  const respond = async (ctx: Context, chatId: number, incoming: Incoming) => {
+    // "typing…" is a courtesy: never wait for it and never fail the turn on it.
+    if (incoming.kind === 'text') ctx.api.sendChatAction(chatId, 'typing').catch(() => undefined);
     let replies;
     try {
       replies = await options.conversation.handle(incoming);
@@ -71,39 +89,67 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
       // Every provider is down or cooling down: the job will be delayed until one is back. Tell the
       // person once, so the silence is not read as being ignored; the real reply follows.
       if (error instanceof AllProvidersUnavailableError && (await options.claimWaitNotice(ctx.update.update_id))) {
-        await ctx.api.sendMessage(chatId, TEXTS[incoming.locale].needAMoment);
-        if (report) report.waitNoticeSent = true;
+        await deliver(ctx, chatId, [{ text: TEXTS[incoming.locale].needAMoment }], 'notice');
       }
       throw error;
     }
-    for (const reply of replies) {
-      for (const part of splitMessage(reply.text)) {
-        await ctx.api.sendMessage(chatId, part);
-        if (report) report.repliesSent += 1;
-      }
-    }
+    await deliver(ctx, chatId, replies);
   };
 
-  const userOf = (ctx: Context) => {
+  const personOf = (ctx: Context) => {
     const from = ctx.from;
     if (!from) return null;
-    return { userId: `tg:${from.id}`, locale: localeFromLanguageCode(from.language_code) };
+    return { userId: `tg:${from.id}`, locale: localeFromLanguageCode(from.language_code), turnKey: `u${ctx.update.update_id}` };
   };
 
-  bot.command('start', async (ctx) => {
-    const user = userOf(ctx);
-    if (user) await respond(ctx, { kind: 'start', ...user });
-  });
-
   bot.on('message:text', async (ctx) => {
-    const user = userOf(ctx);
-    if (user) await respond(ctx, { kind: 'text', ...user, text: ctx.message.text, turnKey: `u${ctx.update.update_id}` });
+    const person = personOf(ctx);
+    if (!person) return;
+    const name = commandOf(ctx.message);
+    await respond(ctx, ctx.chat.id, name === null ? { kind: 'text', ...person, text: ctx.message.text } : { kind: 'command', ...person, name });
   });
 
   bot.on('message', async (ctx) => {
-    const user = userOf(ctx);
-    if (user) await respond(ctx, { kind: 'unsupported', ...user });
+    const person = personOf(ctx);
+    if (person) await respond(ctx, ctx.chat.id, { kind: 'unsupported', ...person });
+  });
+
+  bot.on('callback_query', async (ctx) => {
+    // Every callback query is answered, stale, foreign or malformed ones too: until it is, the
+    // person's Telegram shows a spinner on the button. A failure (e.g. too old on a retry) is harmless.
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    const person = personOf(ctx);
+    const action = ctx.callbackQuery.data;
+    // In a private chat the chat id is the person's id; the message may be too old to be included.
+    const chatId = ctx.chat?.id ?? ctx.from.id;
+    if (!person || action === undefined) return;
+    // Buttons are single-use: take them off the pressed message before answering, so that by the
+    // time the answer arrives the question cannot be pressed again. Cosmetic (the core ignores stale
+    // presses), so a failure is ignored.
+    const pressed = ctx.callbackQuery.message;
+    if (pressed) await ctx.api.editMessageReplyMarkup(pressed.chat.id, pressed.message_id, { reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
+    await respond(ctx, chatId, { kind: 'choice', ...person, action });
   });
 
   return { bot, reports };
+}
+
+/** The command of a message that starts with one (`/test`, `/test@InnerTalkBot` → `test`), else null. */
+function commandOf(message: Message): string | null {
+  const entity = message.entities?.[0];
+  if (entity?.type !== 'bot_command' || entity.offset !== 0 || message.text === undefined) return null;
+  return message.text.slice(1, entity.length).split('@')[0]!.toLowerCase();
+}
+
+/** A reply's buttons as a Telegram inline keyboard; an action that does not fit callback_data is a bug. */
+function inlineKeyboard(reply: Reply): InlineKeyboardMarkup | undefined {
+  if (!reply.buttons?.length) return undefined;
+  return {
+    inline_keyboard: reply.buttons.map((row) =>
+      row.map((button) => {
+        if (Buffer.byteLength(button.action, 'utf8') > MAX_ACTION_BYTES) throw new RangeError(`button action longer than ${MAX_ACTION_BYTES} bytes`);
+        return { text: button.label, callback_data: button.action };
+      }),
+    ),
+  };
 }

@@ -7,6 +7,7 @@ const valid = {
   TELEGRAM_BOT_TOKEN: '123:abc',
   LLM_GEMINI_KEYS: 'k',
   LLM_OPENAI_KEYS: 'k2',
+  DATA_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
 };
 
 function problems(env: Record<string, string>): readonly string[] {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { commonEnv, ConfigError, parseEnv, port, positiveInt, telegramEnv, urlWithScheme } from '@inner-talk/config';
+import { commonEnv, ConfigError, parseDataEncryptionEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme, type DataEncryptionConfig } from '@inner-talk/config';
 import { parseGatewayEnv, type GatewayConfig } from '@inner-talk/gateway';
+import type { DrainPolicy } from './drain';
 
 const schema = commonEnv
   .extend(telegramEnv.shape)
@@ -13,11 +14,25 @@ const schema = commonEnv
     HEALTH_PORT: port(8081),
     /** How long SIGTERM waits for in-flight jobs; keep below docker compose's stop_grace_period. */
     SHUTDOWN_GRACE_MS: positiveInt(25_000),
+    /** Lease of a chat's drain lock (renewed while a turn runs); after a crash the chat waits at most this long. */
+    DRAIN_LEASE_MS: positiveInt(15_000),
+    /** Failed attempts at one update before it becomes a dead letter and the chat moves on. */
+    UPDATE_MAX_ATTEMPTS: positiveInt(4),
+    /** Turns one job handles before handing a busy chat to a new job, so one chat cannot hog a slot. */
+    DRAIN_MAX_TURNS_PER_JOB: positiveInt(20),
+    /** Rapid messages at most this far apart are answered as one turn (0 turns merging off). */
+    COALESCE_WINDOW_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+    /** A chat with waiting updates, no owner and no arrival for this long gets a new drain job. */
+    SWEEP_IDLE_MS: positiveInt(60_000),
+    /** A turn waits out Telegram's 429 for a chat up to this long; longer cooldowns delay the turn. */
+    TELEGRAM_COOLDOWN_MAX_WAIT_MS: positiveInt(10_000),
     /** Total time one person's message may spend in model calls, across fallbacks. */
     LLM_DEADLINE_MS: positiveInt(45_000),
+    /** Budget of the crisis classifier's model call; a slower answer counts as risk (fail closed). */
+    SAFETY_CLASSIFIER_TIMEOUT_MS: positiveInt(5_000),
   });
 
-export type WorkerEnv = z.infer<typeof schema> & { gateway: GatewayConfig };
+export type WorkerEnv = z.infer<typeof schema> & { gateway: GatewayConfig; encryption: DataEncryptionConfig };
 
 /**
  * Reads and validates the worker's environment once, the LLM gateway's `LLM_*` variables included;
@@ -36,6 +51,19 @@ export function loadWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
   };
   const base = attempt(() => parseEnv('worker', schema, env));
   const gateway = attempt(() => parseGatewayEnv(env, 'worker'));
-  if (!base || !gateway) throw new ConfigError('worker', problems);
-  return { ...base, gateway };
+  const encryption = attempt(() => parseDataEncryptionEnv(env, 'worker'));
+  if (!base || !gateway || !encryption) throw new ConfigError('worker', problems);
+  return { ...base, gateway, encryption };
+}
+
+/** The chat drain policy from the environment. */
+export function drainPolicy(env: WorkerEnv): DrainPolicy {
+  return {
+    leaseMs: env.DRAIN_LEASE_MS,
+    maxAttempts: env.UPDATE_MAX_ATTEMPTS,
+    maxTurnsPerJob: env.DRAIN_MAX_TURNS_PER_JOB,
+    retryBaseMs: 1_000,
+    retryMaxMs: 30_000,
+    coalesce: { windowMs: env.COALESCE_WINDOW_MS, maxMessages: 10, maxChars: 8_000 },
+  };
 }

@@ -1,14 +1,19 @@
 import { createServer } from 'node:http';
 import { Worker } from 'bullmq';
 import { Api } from 'grammy';
-import { Conversation } from '@inner-talk/conversation';
-import { createRedis, QUEUE_NAMES } from '@inner-talk/queue';
-import { ConversationStore, connectMongo } from '@inner-talk/storage';
+import { Conversation, crisisCheck } from '@inner-talk/conversation';
+import { AllProvidersUnavailableError } from '@inner-talk/gateway';
+import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain } from '@inner-talk/queue';
+import { AssessmentStore, ConsentStore, ConversationStore, connectMongo } from '@inner-talk/storage';
+import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
 import { ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
-import { loadWorkerEnv } from './env';
+import { drainPolicy, loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
+import { ChatDrainer, describe, unwrap } from './drain';
+import { DeliveryLedger, plainTextFallback, sharedFloodControl } from './outbound';
+import { deadLetterNotice } from './notices';
 import { buildGateway } from './llm';
 
 async function main(): Promise<StopApp> {
@@ -22,13 +27,25 @@ async function main(): Promise<StopApp> {
 
   const redis = createRedis(env.REDIS_URL, 'worker');
   const mongo = await connectMongo(env.MONGO_URL, env.MONGO_DB);
-  const store = new ConversationStore(mongo.db);
+  const vault = new Vault({ keys: env.encryption.keys, currentKeyId: env.encryption.currentKeyId });
+  const store = new ConversationStore(mongo.db, { vault });
+  const consents = new ConsentStore(mongo.db);
+  const selfChecks = new AssessmentStore(mongo.db, { vault });
   await store.ensureIndexes();
+  await selfChecks.ensureIndexes();
 
   const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT }));
   const metrics = new ClusterMetricsWriter(redis, env.REDIS_PREFIX);
   const llm = await buildGateway(env, logger, metrics);
-  const conversation = new Conversation({ model: llm.gateway, memory: store, llmTimeoutMs: env.LLM_DEADLINE_MS });
+  const conversation = new Conversation({
+    model: llm.gateway,
+    memory: store,
+    consents,
+    selfChecks,
+    // Both layers on every text; an outage of every provider delays the message instead of counting as risk.
+    safety: crisisCheck({ model: llm.gateway, timeoutMs: env.SAFETY_CLASSIFIER_TIMEOUT_MS, isOutage: (error) => error instanceof AllProvidersUnavailableError }),
+    llmTimeoutMs: env.LLM_DEADLINE_MS,
+  });
   const { bot, reports } = createWorkerBot({
     token: env.TELEGRAM_BOT_TOKEN,
     apiRoot: env.TELEGRAM_API_ROOT,
@@ -36,18 +53,49 @@ async function main(): Promise<StopApp> {
     conversation,
     logger,
     metrics,
+    attemptTransformers: [sharedFloodControl(redis, env.REDIS_PREFIX, { maxWaitMs: env.TELEGRAM_COOLDOWN_MAX_WAIT_MS, metrics })],
     // One "I need a moment" per update, however often its job is delayed and retried.
     claimWaitNotice: async (updateId) => (await redis.set(`${env.REDIS_PREFIX}:wait-notice:${updateId}`, '1', 'EX', 86_400, 'NX')) === 'OK',
   });
 
-  const worker = new Worker(QUEUE_NAMES.updates, createUpdateProcessor({ bot, reports, metrics, logger }), {
+  const ledger = new DeliveryLedger(redis, env.REDIS_PREFIX, { metrics, sentOnlyNotices: (error) => unwrap(error) instanceof AllProvidersUnavailableError });
+  bot.api.config.use(plainTextFallback(), ledger.transformer());
+  const inbox = new ChatInbox(redis, env.REDIS_PREFIX);
+  const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
+  let shuttingDown = false;
+  const drainer = new ChatDrainer({
+    bot,
+    inbox,
+    reports,
+    metrics,
+    logger,
+    policy: drainPolicy(env),
+    runTurn: (chat, turnKey, handle) => ledger.run(chat, turnKey, handle),
+    notifyDeadLetter: async (entry) => {
+      const chatId = Number(chatKeyOf(entry.update));
+      if (!Number.isSafeInteger(chatId)) return;
+      await bot.api.sendMessage(chatId, deadLetterNotice(entry.update));
+    },
+    isClosing: () => shuttingDown,
+  });
+
+  const worker = new Worker(QUEUE_NAMES.updates, createUpdateProcessor({ drainer, queue: updatesQueue, logger }), {
     connection: redis,
     prefix: env.REDIS_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
   });
+  // Safety net for chats whose trigger job was lost (e.g. failed for good after repeated crashes).
+  const sweeper = setInterval(() => {
+    void (async () => {
+      for (const chat of await inbox.strandedChats(env.SWEEP_IDLE_MS, 200)) {
+        await queueDrain(updatesQueue, chat, `s${Math.floor(Date.now() / env.SWEEP_IDLE_MS)}`);
+        logger.warn({ chat: 'redacted' }, 'stranded chat inbox found; drain queued');
+      }
+    })().catch((err: unknown) => logger.warn({ err: describe(err) }, 'inbox sweep failed'));
+  }, Math.max(1000, env.SWEEP_IDLE_MS / 4));
+  sweeper.unref();
   worker.on('error', (err) => logger.error({ err: { name: err.name } }, 'worker error'));
 
-  let shuttingDown = false;
   const health = createServer((req, res) => {
     const checks = { redis: () => redis.ping(), mongo: () => mongo.db.command({ ping: 1 }) };
     if (!handleProbe(req, res, checks, () => shuttingDown)) res.writeHead(404).end();
@@ -57,6 +105,7 @@ async function main(): Promise<StopApp> {
 
   return async (signal) => {
     shuttingDown = true;
+    clearInterval(sweeper);
     logger.info({ signal }, 'draining: finishing in-flight jobs');
     // worker.close() waits for active jobs but has no timeout of its own.
     const drained = await Promise.race([
@@ -68,6 +117,7 @@ async function main(): Promise<StopApp> {
       await worker.close(true).catch(() => undefined);
     }
     health.close();
+    await updatesQueue.close().catch(() => undefined);
     await llm.state.close().catch(() => undefined);
     await mongo.close().catch(() => undefined);
     redis.disconnect();

@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import { startMockGemini, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { QUEUE_NAMES } from '@inner-talk/queue';
-import { freePort, serviceUrls, spawnApp, uniquePrefix, waitFor, type AppProcess } from '@inner-talk/testkit';
-import { clearClusterData, startLocalCluster, type LocalCluster } from './index';
+import { serviceUrls, uniquePrefix, waitFor, type AppProcess } from '@inner-talk/testkit';
+import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 /**
  * Counts from N worker processes must add up exactly in the metrics app: a worker killed with
@@ -61,39 +61,11 @@ describe('cluster-wide metrics add up exactly across 3 workers, a SIGKILL and a 
   const extraWorkers: AppProcess[] = [];
 
   afterAll(async () => {
-    for (const w of extraWorkers) await w.stop('SIGTERM', 20_000).catch(() => undefined);
     await cluster?.stop();
     await emulator?.close();
     await gemini?.close();
     await clearClusterData(redisUrl, mongoUrl, prefix, mongoDb);
   });
-
-  /** A worker like startLocalCluster's, started by the test (a replacement after a crash, a restart). */
-  async function startWorker(name: string): Promise<AppProcess> {
-    const healthPort = await freePort();
-    const worker = await spawnApp({
-      name,
-      entry: 'apps/worker/src/index.ts',
-      env: {
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'info',
-        REDIS_URL: redisUrl,
-        REDIS_PREFIX: prefix,
-        TELEGRAM_BOT_TOKEN: TOKEN,
-        TELEGRAM_API_ROOT: emulator!.apiRoot,
-        MONGO_URL: mongoUrl,
-        MONGO_DB: mongoDb,
-        HEALTH_PORT: String(healthPort),
-        LLM_CHAIN: 'gemini',
-        LLM_GEMINI_API: 'gemini',
-        LLM_GEMINI_KEYS: 'cmx-gemini-key',
-        LLM_GEMINI_BASE_URL: gemini!.sdkBaseUrl,
-      },
-      healthUrl: `http://127.0.0.1:${healthPort}/healthz`,
-    });
-    extraWorkers.push(worker);
-    return worker;
-  }
 
   it('counts every update, reply and Telegram call once, with histogram sums that match the measured latencies', async () => {
     emulator = await startTelegramEmulator();
@@ -110,6 +82,7 @@ describe('cluster-wide metrics add up exactly across 3 workers, a SIGKILL and a 
     });
     const metricsUrl = cluster.metricsUrl;
     const clients = USERS.map((userId) => emulator!.client(TOKEN, { userId, languageCode: 'en' }));
+    await grantConsents(mongoUrl, mongoDb, 'en', USERS);
     const sent: Sent[] = [];
     let round = 0;
     const value = async (key: string) => (await scrape(metricsUrl)).get(key) ?? 0;
@@ -164,15 +137,15 @@ describe('cluster-wide metrics add up exactly across 3 workers, a SIGKILL and a 
     await waitFor(() => gemini!.stats().inFlight > 0, { timeoutMs: 10_000, message: 'model calls in flight' });
     expect(await restarted.stop('SIGTERM', 20_000)).toBe(0);
     await inFlight;
-    await startWorker('worker-2-restarted');
-    await startWorker('worker-1-replacement');
+    // Like a container restart policy: the stopped worker and the killed one come back.
+    extraWorkers.push(await cluster.addWorker(), await cluster.addWorker());
     await waitFor(async () => (await value(workersActive)) === 3, { timeoutMs: 10_000, message: 'the metrics app sees 3 workers again' });
 
     // Phase 3: the new processes add to the same totals.
     for (let i = 0; i < 3; i++) await sendRound();
 
     const n = sent.length;
-    const allWorkers = [...cluster.workers, ...extraWorkers];
+    const allWorkers = cluster.workers; // the added ones included
     expect(allWorkers.reduce((total, w) => total + handledBy(w), 0)).toBe(n);
     expect(extraWorkers.some((w) => handledBy(w) > 0)).toBe(true);
 
@@ -189,8 +162,9 @@ describe('cluster-wide metrics add up exactly across 3 workers, a SIGKILL and a 
     const replies = emulator.apiCalls(TOKEN).filter((c) => c.method === 'sendMessage');
     expect(replies).toHaveLength(n);
     expect(get('innertalk_telegram_api_seconds_count{method="sendMessage",outcome="ok"}')).toBe(n);
-    expect(gemini.stats().requests).toBe(n);
-    expect(sumOf(series, 'innertalk_llm_call_seconds_count{')).toBe(n);
+    // Two model calls per message: the crisis classifier, then the reply.
+    expect(gemini.stats().requests).toBe(2 * n);
+    expect(sumOf(series, 'innertalk_llm_call_seconds_count{')).toBe(2 * n);
     expect([...series.keys()].filter((k) => k.startsWith('innertalk_llm_call_seconds_count{') && !k.includes('outcome="ok"'))).toEqual([]);
 
     // Reply latency histogram: count, +Inf bucket and buckets consistent; the sum within what was measured.

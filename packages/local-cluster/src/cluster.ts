@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { freePort, spawnApp, type AppProcess } from '@inner-talk/testkit';
 
 /**
@@ -33,6 +34,8 @@ export interface LocalClusterOptions {
   logLevel?: string;
   /** Variables added to every app's environment (after ours, so they win). */
   extraEnv?: Record<string, string>;
+  /** Variables added to the workers' environment only, after `extraEnv` (e.g. NODE_OPTIONS for a CPU profile). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface LocalCluster {
@@ -43,6 +46,11 @@ export interface LocalCluster {
   ingress: AppProcess;
   workers: AppProcess[];
   metrics: AppProcess;
+  /**
+   * Starts one more worker with the same settings (e.g. to replace a killed one, as a container
+   * restart policy would), appends it to `workers` and resolves once it answers /healthz.
+   */
+  addWorker(): Promise<AppProcess>;
   /** Stops every process with SIGTERM (workers drain first) and waits for them. */
   stop(): Promise<void>;
 }
@@ -89,10 +97,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     started.push(metrics);
 
     const workers: AppProcess[] = [];
-    for (let i = 0; i < options.workers; i++) {
+    // Workers seal personal data at rest: one throwaway key shared by this cluster's workers (a
+    // caller's DATA_ENCRYPTION_KEYS in extraEnv wins).
+    const keyring = `local:${randomBytes(32).toString('base64')}`;
+    const addWorker = async (): Promise<AppProcess> => {
       const healthPort = await freePort();
       const worker = await spawnApp({
-        name: `worker-${i + 1}`,
+        name: `worker-${workers.length + 1}`,
         entry: ENTRIES.worker,
         env: {
           ...shared,
@@ -101,13 +112,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           MONGO_DB: options.mongoDb,
           HEALTH_PORT: String(healthPort),
           WORKER_CONCURRENCY: String(options.workerConcurrency ?? 50),
+          DATA_ENCRYPTION_KEYS: keyring,
           ...options.extraEnv,
+          ...options.workerEnv,
         },
         healthUrl: `http://127.0.0.1:${healthPort}/healthz`,
       });
       started.push(worker);
       workers.push(worker);
-    }
+      return worker;
+    };
+    for (let i = 0; i < options.workers; i++) await addWorker();
 
     const ingressPort = options.ingressPort ?? (await freePort());
     const webhookPath = options.ingress.mode === 'webhook' ? (options.ingress.path ?? '/telegram/webhook') : null;
@@ -135,6 +150,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ingress,
       workers,
       metrics,
+      addWorker,
       stop: stopAll,
     };
   } catch (error) {

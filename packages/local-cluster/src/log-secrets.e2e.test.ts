@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { startMockOpenAI, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { freePort, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
-import { clearClusterData, startLocalCluster, type LocalCluster } from './index';
+import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 /**
  * Secrets and what people write never reach a log: a turn goes through ingress (webhook mode), a
@@ -53,12 +53,13 @@ describe('logs carry ids and outcomes, never secrets or message text', () => {
       ],
     });
     const user = emulator.client(token, { userId: 9301, languageCode: 'en' });
+    await grantConsents(mongoUrl, prefix, 'en', [9301]);
     await user.sendCommand('/start');
     await user.waitForBotMessages(1, 20_000);
     const { updateId } = await user.sendText(text);
     const [reply] = await user.waitForBotMessages(1, 20_000);
     expect(reply?.text).toContain(privateWord); // the mock echoes the message: the reply is private too
-    expect(openai.stats().requests).toBe(1);
+    expect(openai.stats().requests).toBe(2); // the crisis classifier, then the reply
     // A caller with a wrong secret is turned away (and logged) without its guess or ours in the log.
     const wrong = await fetch(cluster.webhookUrl!, {
       method: 'POST',

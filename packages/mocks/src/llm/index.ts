@@ -44,6 +44,6 @@ export type {
 } from './types';
 export { mockLlmControl, type MockLlmControl } from './control-client';
 export { apiKeyFingerprint } from './fingerprint';
-export { mockReplyText, estimateTokens } from './reply';
+export { mockReplyText, estimateTokens, isClassifierRequest, CLASSIFIER_PROMPT_START, RISK_MARKERS } from './reply';
 export { createRng, sampleLatencyMs, type Rng } from './rng';
 export { MockInputError } from './validate';

@@ -250,7 +250,7 @@ class MockServerCore {
       return this.reply(e.status, e.body, 0, fault, headers);
     }
     if (call.invalid !== null) return this.reply(400, this.dialect.errorBody(400, call.invalid), 0, fault, headers);
-    const reply = mockReplyText(call.messages);
+    const reply = mockReplyText(call.messages, call.system);
     const usage = mockUsage(promptText(call), reply, config.cachedTokens, config.reasoningTokens);
     return this.reply(200, this.dialect.successBody(call, reply, usage, seq), delayMs, fault, headers);
   }

@@ -1,0 +1,184 @@
+import { Bot, GrammyError } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { Redis } from 'ioredis';
+import { AllProvidersUnavailableError } from '@inner-talk/gateway';
+import { ChatInbox, deadLettersKey, type InboxEntry } from '@inner-talk/queue';
+import { ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
+import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { ChatDrainer, type DrainPolicy } from './drain';
+
+const BOT_INFO = { id: 1, is_bot: true, first_name: 'T', username: 't_bot' } as UserFromGetMe;
+const CHAT = 777;
+
+const textUpdate = (updateId: number, text: string, fromId = CHAT) => ({
+  update_id: updateId,
+  message: { message_id: updateId, date: 0, chat: { id: CHAT, type: 'private' }, from: { id: fromId, is_bot: false, first_name: 'P' }, text },
+});
+
+type Behaviour = (text: string) => void | Promise<void>;
+
+describe('ChatDrainer against real Redis', () => {
+  const redis = new Redis(serviceUrls().redisUrl);
+  let prefix: string;
+  let inbox: ChatInbox;
+  let handled: string[];
+  let notified: number[];
+  let behaviour: Behaviour;
+  let clock: number;
+  let closing: boolean;
+
+  const policy = (over: Partial<DrainPolicy> = {}): DrainPolicy => ({
+    leaseMs: 5_000,
+    maxAttempts: 3,
+    maxTurnsPerJob: 100,
+    retryBaseMs: 1_000,
+    retryMaxMs: 30_000,
+    coalesce: { windowMs: 0, maxMessages: 10, maxChars: 8_000 },
+    ...over,
+  });
+
+  const drainer = (over: Partial<DrainPolicy> = {}) => {
+    const bot = new Bot('1:test', { botInfo: BOT_INFO });
+    bot.on('message:text', async (ctx) => {
+      await behaviour(ctx.message.text);
+      handled.push(ctx.message.text);
+    });
+    return new ChatDrainer({
+      bot,
+      inbox,
+      reports: new Map(),
+      metrics: new ClusterMetricsWriter(redis, prefix),
+      logger: createLogger({ app: 'test', level: 'silent' }),
+      policy: policy(over),
+      runTurn: (_chat, _key, handle) => handle(),
+      notifyDeadLetter: async (entry: InboxEntry) => {
+        notified.push(entry.updateId);
+      },
+      isClosing: () => closing,
+      now: () => clock,
+    });
+  };
+
+  const push = async (updateId: number, text: string, receivedAt = clock, fromId = CHAT) =>
+    inbox.push(textUpdate(updateId, text, fromId), receivedAt, `t${updateId}`, 60_000);
+
+  beforeEach(() => {
+    prefix = uniquePrefix('drain');
+    inbox = new ChatInbox(redis, prefix);
+    handled = [];
+    notified = [];
+    behaviour = () => undefined;
+    clock = Date.now();
+    closing = false;
+  });
+  afterEach(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+  });
+  afterAll(() => redis.quit());
+
+  it('handles a chat\'s updates in arrival order, empties the inbox and releases the lock', async () => {
+    for (let i = 1; i <= 5; i += 1) await push(i, `m${i}`);
+    expect(await drainer().drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 5 });
+    expect(handled).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(await inbox.length(String(CHAT))).toBe(0);
+    expect(await inbox.acquire(String(CHAT), 'job-b', 1000)).toBe(true);
+  });
+
+  it('leaves the chat to the job that holds it', async () => {
+    await push(1, 'm1');
+    expect(await inbox.acquire(String(CHAT), 'job-a', 5000)).toBe(true);
+    expect(await drainer().drain(String(CHAT), 'job-b')).toEqual({ kind: 'merged' });
+    expect(handled).toEqual([]);
+    expect(await inbox.length(String(CHAT))).toBe(1);
+  });
+
+  it('keeps a failing update at the head with growing backoff, then dead-letters it and moves on', async () => {
+    await push(1, 'poison');
+    await push(2, 'fine');
+    behaviour = (text) => {
+      if (text === 'poison') throw new Error('boom');
+    };
+    const d = drainer();
+    const first = await d.drain(String(CHAT), 'job-a');
+    expect(first).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'failed' });
+    // The lock stays with the failing job, so no other job lets 'fine' overtake.
+    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'merged' });
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 2000, reason: 'failed' });
+    expect(handled).toEqual([]);
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(handled).toEqual(['fine']);
+    expect(notified).toEqual([1]);
+    expect(await redis.zrange(deadLettersKey(prefix), '0', '-1')).toEqual([`${CHAT}|1`]);
+  });
+
+  it('waits for the providers without counting an attempt', async () => {
+    await push(1, 'm1');
+    let down = true;
+    behaviour = () => {
+      if (down) throw new AllProvidersUnavailableError(clock + 5000, []);
+    };
+    const d = drainer({ maxAttempts: 1 });
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
+    down = false;
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(notified).toEqual([]);
+  });
+
+  it('drops an update whose recipient blocked the bot (403) without retrying', async () => {
+    await push(1, 'blocked');
+    await push(2, 'after');
+    behaviour = (text) => {
+      if (text === 'blocked') throw new GrammyError('Forbidden', { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'sendMessage', {});
+    };
+    expect(await drainer().drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(handled).toEqual(['after']);
+  });
+
+  it('answers rapid texts of one sender as one turn, and keeps that cut on a retry', async () => {
+    await push(1, 'a', clock);
+    await push(2, 'b', clock + 500);
+    await push(3, '/help', clock + 600);
+    let fail = true;
+    behaviour = (text) => {
+      if (fail && text === 'a\nb') throw new Error('once');
+    };
+    const d = drainer({ coalesce: { windowMs: 1000, maxMessages: 10, maxChars: 8000 } });
+    expect((await d.drain(String(CHAT), 'job-a')).kind).toBe('retry_at');
+    // A message that arrives meanwhile does not join the turn already cut.
+    await push(4, 'c', clock + 700);
+    fail = false;
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 3 });
+    expect(handled).toEqual(['a\nb', '/help', 'c']);
+  });
+
+  it('hands a busy chat over after its share of turns, and when the process closes', async () => {
+    for (let i = 1; i <= 4; i += 1) await push(i, `m${i}`);
+    const d = drainer({ maxTurnsPerJob: 3 });
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'handover', turns: 3 });
+    await d.handOver(String(CHAT), 'job-a');
+    closing = true;
+    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'handover', turns: 0 });
+    closing = false;
+    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'drained', turns: 1 });
+    expect(handled).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
+  it('stops when the lock was lost mid-turn and removes nothing', async () => {
+    await push(1, 'm1');
+    behaviour = async () => {
+      await redis.del(`${prefix}:chat:{${CHAT}}:lock`);
+      await inbox.acquire(String(CHAT), 'job-z', 5000);
+    };
+    expect(await drainer().drain(String(CHAT), 'job-a')).toEqual({ kind: 'lost_lock', turns: 1 });
+    expect(await inbox.length(String(CHAT))).toBe(1);
+  });
+
+  it('finds stranded chats: waiting updates, no owner, no recent arrival', async () => {
+    await push(1, 'm1', clock - 120_000);
+    expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([String(CHAT)]);
+    await inbox.acquire(String(CHAT), 'job-a', 5000);
+    expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([]);
+  });
+});

@@ -1,0 +1,35 @@
+import { HOTLINES } from '@inner-talk/safety';
+import type { Locale, Texts } from '../locales';
+import type { ConsentState, ConversationOptions, Incoming, Reply } from '../types';
+
+/** One event being handled, with what every flow needs to answer it. */
+export interface Turn<K extends Incoming['kind'] = Incoming['kind']> {
+  incoming: Extract<Incoming, { kind: K }>;
+  userId: string;
+  turnKey: string;
+  /** The language to answer in: the person's choice, else the channel's guess. */
+  locale: Locale;
+  texts: Texts;
+  /** When the turn began; every write of the turn uses it unless it needs a later time. */
+  now: Date;
+  /** The conversation's clock, for a time after a slow step (the model call). */
+  clock: () => Date;
+  /** The person's consent state as read at the start of the turn (null: never chose a language). */
+  consent: ConsentState | null;
+  deps: ConversationOptions;
+}
+
+/** The crisis contacts of a locale, one per line. */
+export function hotlineList(locale: Locale): string {
+  return HOTLINES[locale].map((h) => `• ${h.label}: ${h.number}`).join('\n');
+}
+
+/** A safety message: the intro, the locale's hotlines and the closing line that keeps the door open. */
+export function crisisReply(intro: string, locale: Locale, texts: Texts): Reply {
+  return { text: `${intro}\n\n${hotlineList(locale)}\n\n${texts.crisisOutro}` };
+}
+
+/** The /sos answer: always available, before consent too, without the model or any storage. */
+export function sosReply(locale: Locale, texts: Texts): Reply {
+  return crisisReply(texts.sos, locale, texts);
+}
