@@ -1,12 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { repoRoot } from '@inner-talk/testkit';
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { ConversationStore } from '@inner-talk/storage';
+import { repoRoot, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { Vault } from '@inner-talk/vault';
 
-function cli(args: string[], input = '') {
+function cli(args: string[], input = '', env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/cli.ts', ...args], {
     cwd: repoRoot(),
     input,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     timeout: 30_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -40,4 +44,34 @@ describe('operator CLI', () => {
     expect(cli(['assess', 'score', 'bdi', '1']).code).toBe(2);
     expect(cli(['nonsense']).err).toContain('usage:');
   });
+
+  it('rotates stored data to the current key, audits it, and names a missing key ring without echoing values', async () => {
+    const { mongoUrl } = serviceUrls();
+    const dbName = uniquePrefix('cli_rotate');
+    const [k1, k2] = [randomBytes(32), randomBytes(32)];
+    const mongo = new MongoClient(mongoUrl);
+    try {
+      const db = mongo.db(dbName);
+      const old = new ConversationStore(db, { vault: new Vault({ keys: new Map([['k1', k1]]), currentKeyId: 'k1' }) });
+      await old.saveMessage({ userId: 'tg:1', turnKey: 'u1', role: 'user', text: 'тревожно перед экзаменом', at: new Date() });
+      const env = { MONGO_URL: mongoUrl, MONGO_DB: dbName, DATA_ENCRYPTION_KEYS: `k2:${k2.toString('base64')},k1:${k1.toString('base64')}` };
+      const run = cli(['keys', 'rotate'], '', env);
+      expect(run).toMatchObject({ code: 0 });
+      expect(JSON.parse(run.out)).toMatchObject({ key_id: 'k2', resealed: 1, unreadable: 0 });
+      // Now k2 alone reads it; the rotation is in the audit log without any text.
+      const after = new ConversationStore(db, { vault: new Vault({ keys: new Map([['k2', k2]]), currentKeyId: 'k2' }) });
+      expect((await after.recentMessages('tg:1', 10)).map((m) => m.text)).toEqual(['тревожно перед экзаменом']);
+      const audit = await db.collection('audit_log').find({ action: 'keys.rotate' }).toArray();
+      expect(audit).toEqual([expect.objectContaining({ actor: 'operator:cli', details: expect.objectContaining({ keyId: 'k2', resealed: 1 }) })]);
+      expect(JSON.stringify(audit)).not.toContain('тревожно');
+
+      const missing = cli(['keys', 'rotate'], '', { MONGO_URL: mongoUrl, MONGO_DB: dbName, DATA_ENCRYPTION_KEYS: 'k1:not-a-key' });
+      expect(missing.code).toBe(2);
+      expect(missing.err).toContain('DATA_ENCRYPTION_KEYS');
+      expect(missing.err).not.toContain('not-a-key');
+    } finally {
+      await mongo.db(dbName).dropDatabase();
+      await mongo.close();
+    }
+  }, 60_000);
 });

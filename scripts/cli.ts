@@ -5,15 +5,27 @@
  *                                       {"level":"none|low|high","sources":[…]}; uses the phrase list,
  *                                       and the model classifier too when LLM_* keys are configured
  *   pnpm cli assess score phq9|gad7 A   A = comma-separated answers 0–3 → {"total":…,"band":"…","item9_flag":…}
+ *   pnpm cli keys rotate                re-seals every stored sealed value under the current key of
+ *                                       DATA_ENCRYPTION_KEYS (DATA_ENCRYPTION_KEY_ID) in MONGO_URL/MONGO_DB;
+ *                                       prints the counts as one JSON line; audited as `keys.rotate`
  *
- * Exit codes: 0 ok, 2 bad usage or input (with a message on stderr).
+ * Exit codes: 0 ok, 1 rotation left values it could not open, 2 bad usage, input or configuration
+ * (with a message on stderr).
  */
 import { createInterface } from 'node:readline';
 import { InvalidAnswersError, scoreAssessment, type QuestionnaireId } from '@inner-talk/assessments';
 import { defaultAdapter, parseGatewayEnv } from '@inner-talk/gateway';
+import { ConfigError, parseDataEncryptionEnv, parseEnv, urlWithScheme } from '@inner-talk/config';
 import { CrisisDetector } from '@inner-talk/safety';
+import { connectMongo, recordAudit, rotateKeys } from '@inner-talk/storage';
+import { Vault } from '@inner-talk/vault';
+import { z } from 'zod';
 
-const USAGE = 'usage: pnpm cli safety classify < messages.txt\n       pnpm cli assess score phq9|gad7 <comma-separated answers 0-3>';
+const USAGE = [
+  'usage: pnpm cli safety classify < messages.txt',
+  '       pnpm cli assess score phq9|gad7 <comma-separated answers 0-3>',
+  '       pnpm cli keys rotate',
+].join('\n');
 
 function fail(message: string): never {
   console.error(message);
@@ -50,10 +62,35 @@ function score(id: string | undefined, answers: string | undefined): void {
   }
 }
 
+const mongoEnv = z.object({ MONGO_URL: urlWithScheme(['mongodb', 'mongodb+srv']), MONGO_DB: z.string().min(1).default('inner_talk') });
+
+/** Moves stored data to the current key; the old key can be dropped once `unreadable` is 0. */
+async function rotate(): Promise<void> {
+  let config;
+  try {
+    config = { ...parseEnv('cli', mongoEnv, process.env), encryption: parseDataEncryptionEnv(process.env, 'cli') };
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const vault = new Vault({ keys: config.encryption.keys, currentKeyId: config.encryption.currentKeyId });
+  const mongo = await connectMongo(config.MONGO_URL, config.MONGO_DB);
+  try {
+    const result = await rotateKeys(mongo.db, vault);
+    const { collections: _perCollection, ...totals } = result;
+    await recordAudit(mongo.db, { actor: 'operator:cli', action: 'keys.rotate', subject: null, at: new Date(), details: { keyId: config.encryption.currentKeyId, ...totals } });
+    process.stdout.write(`${JSON.stringify({ key_id: config.encryption.currentKeyId, ...result })}\n`);
+    if (result.unreadable > 0) process.exitCode = 1;
+  } finally {
+    await mongo.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [area, command, ...rest] = argv;
   if (area === 'safety' && command === 'classify') return classify();
   if (area === 'assess' && command === 'score') return score(rest[0], rest[1]);
+  if (area === 'keys' && command === 'rotate') return rotate();
   fail(USAGE);
 }
 

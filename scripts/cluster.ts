@@ -136,8 +136,16 @@ async function real(token: string): Promise<void> {
   if (mode === 'webhook' && !env.WEBHOOK_SECRET) throw new Error('WEBHOOK_SECRET is required with INGRESS_MODE=webhook');
   // Pass the operator's own settings through (timeouts, models, log level…); ours win where the
   // processes must agree (URLs, ports).
-  const passThrough = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && /^(LOG_|LLM_|WEBHOOK_|MAX_BODY|DEDUPE_|SHUTDOWN_|WORKER_CONCURRENCY|TELEGRAM_API_ROOT)/.test(e[0])));
+  const passThrough = Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] =>
+        e[1] !== undefined &&
+        /^(LOG_|LLM_|WEBHOOK_|MAX_BODY|DEDUPE_|SHUTDOWN_|WORKER_CONCURRENCY|TELEGRAM_API_ROOT|TELEGRAM_COOLDOWN_|DATA_ENCRYPTION_|DRAIN_|UPDATE_MAX_ATTEMPTS|COALESCE_|SWEEP_|SAFETY_|SESSION_|USER_|ADMIN_)/.test(e[0]),
+    ),
+  );
   if (!Object.keys(passThrough).some((k) => /^LLM_[A-Z0-9_]+_KEYS$/.test(k))) throw new Error('Set API keys for the LLM chain, e.g. LLM_GEMINI_KEYS and LLM_OPENAI_KEYS (see .env.example)');
+  // Without it the workers would seal with a throwaway key and lose access to everything stored.
+  if (!passThrough.DATA_ENCRYPTION_KEYS) throw new Error('Set DATA_ENCRYPTION_KEYS (see .env.example; scripts/start.sh makes one)');
   const cluster = await startLocalCluster({
     workers,
     redisUrl,

@@ -25,6 +25,15 @@ if [[ -f .env ]]; then
 else
   echo "no .env (copy .env.example to configure the real bot)"
 fi
+# The real bot seals personal data at rest and needs a key that outlives this run: make one once and
+# keep it in .env (losing it makes the stored conversations unreadable). The demo uses a throwaway key.
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}" && -z "${DATA_ENCRYPTION_KEYS:-}" ]]; then
+  DATA_ENCRYPTION_KEYS="k1:$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')"
+  export DATA_ENCRYPTION_KEYS
+  printf '\n# Written by scripts/start.sh: the key that seals stored personal data. Keep it, back it up.\nDATA_ENCRYPTION_KEYS=%s\n' "$DATA_ENCRYPTION_KEYS" >>.env
+  chmod 600 .env
+  echo "no DATA_ENCRYPTION_KEYS: generated one and saved it in .env (keep it; back it up)"
+fi
 done_step
 
 section "services (scripts/services.sh up)"

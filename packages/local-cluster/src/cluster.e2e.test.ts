@@ -4,7 +4,7 @@ import { MongoClient } from 'mongodb';
 import { TEXTS } from '@inner-talk/conversation';
 import { isClassifierRequest, startMockGemini, startTelegramEmulator, type MockLlmServer, type TelegramEmulator } from '@inner-talk/mocks';
 import { QUEUE_NAMES } from '@inner-talk/queue';
-import { serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
+import { postUpdate, serviceUrls, textUpdate, uniquePrefix, waitFor } from '@inner-talk/testkit';
 import { grantConsents, startLocalCluster, type IngressMode, type LocalCluster } from './index';
 
 const TOKEN = '123456:e2e-test-token';
@@ -58,27 +58,6 @@ async function metricValue(metricsUrl: string, line: string): Promise<number | n
   const body = await (await fetch(metricsUrl)).text();
   const found = body.split('\n').find((l) => l.startsWith(`${line} `));
   return found ? Number(found.slice(line.length + 1)) : null;
-}
-
-function textUpdate(updateId: number, userId: number, text: string) {
-  return {
-    update_id: updateId,
-    message: {
-      message_id: updateId,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: userId, type: 'private', first_name: 'Ann' },
-      from: { id: userId, is_bot: false, first_name: 'Ann', language_code: 'en' },
-      text,
-    },
-  };
-}
-
-function postUpdate(url: string, update: unknown, secret: string | null) {
-  return fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(secret !== null && { 'x-telegram-bot-api-secret-token': secret }) },
-    body: JSON.stringify(update),
-  });
 }
 
 describe('polling mode: /start and a text through ingress, two workers and the metrics app', () => {

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { TEXTS } from '@inner-talk/conversation';
 import { startMockGemini, startMockOpenAI, startTelegramEmulator, type MockLlmServer, type TelegramEmulator, type TelegramUserClient } from '@inner-talk/mocks';
-import { serviceUrls, uniquePrefix, waitFor, type AppProcess } from '@inner-talk/testkit';
+import { logRecords, serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
 import { grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 const TOKEN = '314159:failover-e2e-token';
@@ -89,24 +89,6 @@ async function stopHarness(h: Harness | undefined): Promise<void> {
 
 // ---- what the workers logged ----
 
-type Line = Record<string, unknown> & { worker: string };
-
-function logLines(workers: readonly AppProcess[]): Line[] {
-  return workers.flatMap((w) =>
-    w
-      .logs()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .flatMap((l) => {
-        try {
-          return [{ ...(JSON.parse(l) as Record<string, unknown>), worker: w.name }];
-        } catch {
-          return [];
-        }
-      }),
-  );
-}
-
 interface Incident {
   worker: string;
   from: string;
@@ -117,27 +99,27 @@ interface Incident {
 }
 
 const incidents = (h: Harness, provider: string): Incident[] =>
-  logLines(h.cluster!.workers)
+  logRecords(h.cluster!.workers)
     .filter((l) => l.incident === 'breaker' && l.breaker === `provider:${provider}`)
-    .map((l) => ({ worker: l.worker, from: String(l.from), to: String(l.to), reason: String(l.reason), at: Number(l.at), ...(l.openUntil !== undefined && { openUntil: Number(l.openUntil) }) }))
+    .map((l) => ({ worker: l.app, from: String(l.from), to: String(l.to), reason: String(l.reason), at: Number(l.at), ...(l.openUntil !== undefined && { openUntil: Number(l.openUntil) }) }))
     .sort((a, b) => a.at - b.at);
 
 const failedCalls = (h: Harness, provider: string) =>
-  logLines(h.cluster!.workers)
+  logRecords(h.cluster!.workers)
     .filter((l) => l.msg === 'provider call failed' && l.provider === provider)
-    .map((l) => ({ worker: l.worker, startedAt: Number(l.startedAt) }));
+    .map((l) => ({ worker: l.app, startedAt: Number(l.startedAt) }));
 
 const fallbackAnswers = (h: Harness) =>
-  logLines(h.cluster!.workers)
+  logRecords(h.cluster!.workers)
     .filter((l) => l.msg === 'answered by fallback')
-    .map((l) => ({ worker: l.worker, provider: String(l.provider), startedAt: Number(l.startedAt), failoverMs: Number(l.failoverMs) }));
+    .map((l) => ({ worker: l.app, provider: String(l.provider), startedAt: Number(l.startedAt), failoverMs: Number(l.failoverMs) }));
 
 /** Which worker handled each of these updates (the attempt that ended with outcome ok). */
 const handledBy = (h: Harness, updateIds: readonly number[]): Map<number, string> =>
   new Map(
-    logLines(h.cluster!.workers)
+    logRecords(h.cluster!.workers)
       .filter((l) => l.msg === 'update handled' && l.outcome === 'ok' && updateIds.includes(Number(l.updateId)))
-      .map((l) => [Number(l.updateId), l.worker]),
+      .map((l) => [Number(l.updateId), l.app]),
   );
 
 /** The last user text of each request a mock received (the messages it answered or failed). */
@@ -316,7 +298,7 @@ describe('both providers down: one "I need a moment" per waiting chat, then the 
     await ann.sendText('second from ann');
 
     // Stay down until the parked jobs have been retried (and parked again) without new notices.
-    const delayed = () => logLines(h!.cluster!.workers).filter((l) => l.msg === 'every LLM provider unavailable; chat waits').length;
+    const delayed = () => logRecords(h!.cluster!.workers).filter((l) => l.msg === 'every LLM provider unavailable; chat waits').length;
     await waitFor(() => delayed() >= sent.length + 2, { timeoutMs: 20_000, message: 'parked jobs retried while still down' });
     expect(incidents(h!, 'gemini').some((i) => i.to === 'open')).toBe(true);
     expect(incidents(h!, 'openai').some((i) => i.to === 'open')).toBe(true);

@@ -8,3 +8,7 @@ export type { WaitForOptions } from './wait';
 export { spawnApp, stopAll, onCleanup, runningApps } from './spawn';
 export type { AppProcess, SpawnAppOptions } from './spawn';
 export { repoRoot } from './repo';
+export { logRecords } from './logs';
+export type { LogRecord } from './logs';
+export { textUpdate, postUpdate, WEBHOOK_SECRET_HEADER } from './telegram';
+export type { TextUpdateOptions } from './telegram';
