@@ -24,7 +24,7 @@ import { createServer } from 'node:http';
 import { Bot, webhookCallback, type Context } from 'grammy';
 import { Conversation, crisisCheck, localeFromLanguageCode, type Incoming } from '@inner-talk/conversation';
 import { defaultAdapter, parseGatewayEnv } from '@inner-talk/gateway';
-import { AssessmentStore, ConsentStore, ConversationStore, connectMongo } from '@inner-talk/storage';
+import { AssessmentStore, connectMongo, ConsentStore, ConversationStore, SessionStore } from '@inner-talk/storage';
 import { parseKeyring, Vault } from '@inner-talk/vault';
 
 function required(name: string): string {
@@ -49,8 +49,10 @@ async function main(): Promise<void> {
   const vault = new Vault(parseKeyring(required('DATA_ENCRYPTION_KEYS'), process.env.DATA_ENCRYPTION_KEY_ID));
   const store = new ConversationStore(mongo.db, { vault });
   const selfChecks = new AssessmentStore(mongo.db, { vault });
+  const sessions = new SessionStore(mongo.db, { vault });
   await store.ensureIndexes();
   await selfChecks.ensureIndexes();
+  await sessions.ensureIndexes();
 
   // One provider, called directly: the first of the chain, with its first key and its own timeout.
   const route = parseGatewayEnv(process.env, 'baseline').chain[0]!;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     memory: store,
     consents: new ConsentStore(mongo.db),
     selfChecks,
+    sessions,
     safety: crisisCheck({ model, timeoutMs: classifierTimeoutMs }),
     llmTimeoutMs: deadlineMs,
   });

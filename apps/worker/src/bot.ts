@@ -1,4 +1,4 @@
-import { Bot, type Context, type Transformer } from 'grammy';
+import { Bot, InputFile, type Context, type Transformer } from 'grammy';
 import type { InlineKeyboardMarkup, Message, UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
@@ -69,6 +69,13 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
   const deliver = async (ctx: Context, chatId: number, replies: readonly Reply[], kind: 'reply' | 'notice' = 'reply') => {
     const report = reports.get(ctx.update.update_id);
     for (const reply of replies) {
+      if (reply.file) {
+        // A file goes as a document with the text as its caption (Telegram allows 1024 characters).
+        const document = new InputFile(Buffer.from(reply.file.content, 'utf8'), reply.file.name);
+        await ctx.api.sendDocument(chatId, document, { caption: reply.text.slice(0, 1024) });
+        if (report && kind === 'reply') report.repliesSent += 1;
+        continue;
+      }
       const parts = splitMessage(reply.text);
       for (const [i, part] of parts.entries()) {
         const keyboard = i === parts.length - 1 ? inlineKeyboard(reply) : undefined;

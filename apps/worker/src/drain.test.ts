@@ -175,6 +175,30 @@ describe('ChatDrainer against real Redis', () => {
     expect(await inbox.length(String(CHAT))).toBe(1);
   });
 
+  it('keeps the chat through many short turns that together outlast the lease', async () => {
+    // Each turn is shorter than the renewal interval (lease / 3), so only renewing between turns
+    // keeps the lock; a lapse would let the rival job start the same head a second time.
+    for (let i = 1; i <= 8; i += 1) await push(i, `m${i}`);
+    behaviour = () => new Promise((resolve) => setTimeout(resolve, 150));
+    const d = drainer({ leaseMs: 600 });
+    expect(await inbox.acquire(String(CHAT), 'job-a', 600)).toBe(true);
+    const owner = d.drain(String(CHAT), 'job-a');
+    let draining = true;
+    const rival = (async () => {
+      const outcomes = new Set<string>();
+      while (draining) {
+        outcomes.add((await d.drain(String(CHAT), 'job-b')).kind);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      return outcomes;
+    })();
+    const outcome = await owner.finally(() => (draining = false));
+    const rivalOutcomes = await rival;
+    expect(outcome).toEqual({ kind: 'drained', turns: 8 });
+    expect([...rivalOutcomes].filter((kind) => kind !== 'merged' && kind !== 'drained')).toEqual([]);
+    expect(handled).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+  });
+
   it('finds stranded chats: waiting updates, no owner, no recent arrival', async () => {
     await push(1, 'm1', clock - 120_000);
     expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([String(CHAT)]);

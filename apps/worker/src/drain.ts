@@ -29,6 +29,8 @@ export interface DrainDeps {
   policy: DrainPolicy;
   /** Wraps the handling of one turn (e.g. the delivery ledger that makes replies once-only). */
   runTurn<T>(chat: string, turnKey: string, handle: () => Promise<T>): Promise<T>;
+  /** Redis keys of a turn (under the chat's key prefix) to delete once it is done, e.g. its ledger. */
+  turnKeys?(chat: string, turnKey: string): string[];
   /** Tells the person, kindly, that a message could not be answered (after every attempt failed). */
   notifyDeadLetter(entry: InboxEntry): Promise<void>;
   /** True once the process is shutting down: finish the current turn, then hand over. */
@@ -71,6 +73,9 @@ export class ChatDrainer {
     if (!(await inbox.acquire(chat, owner, policy.leaseMs))) return { kind: 'merged' };
     let turns = 0;
     while (turns < policy.maxTurnsPerJob && !this.deps.isClosing()) {
+      // Renew before every turn, not only during long ones: a job draining many short turns would
+      // otherwise outlive its lease, and another job would start the turn at the head a second time.
+      if (turns > 0 && !(await inbox.acquire(chat, owner, policy.leaseMs))) return { kind: 'lost_lock', turns };
       const waiting = await inbox.peek(chat, policy.coalesce.maxMessages);
       if (waiting.length === 0) {
         const released = await inbox.release(chat, owner, 'if_empty');
@@ -83,7 +88,7 @@ export class ChatDrainer {
       const failure = await this.handleTurn(chat, owner, entries);
       if (failure) return failure;
       turns += 1;
-      const done = await inbox.done(chat, owner, head.updateId, entries.length, true);
+      const done = await inbox.done(chat, owner, head.updateId, entries.length, true, this.deps.turnKeys?.(chat, `u${head.updateId}`) ?? []);
       if (done.kind === 'lost_lock') return { kind: 'lost_lock', turns };
       if (done.kind === 'left' && done.left === 0) return { kind: 'drained', turns };
     }

@@ -30,6 +30,18 @@ const schema = commonEnv
     LLM_DEADLINE_MS: positiveInt(45_000),
     /** Budget of the crisis classifier's model call; a slower answer counts as risk (fail closed). */
     SAFETY_CLASSIFIER_TIMEOUT_MS: positiveInt(5_000),
+    /** Silence after which a session ends (with a summary) and the next message starts a new one. */
+    SESSION_INACTIVITY_MS: positiveInt(30 * 60_000),
+    /** Model tokens one session may spend before it is summarized and continued fresh. */
+    SESSION_TOKEN_BUDGET: positiveInt(40_000),
+    /** Estimated tokens of earlier turns that go into a prompt; the oldest are dropped first. */
+    CONTEXT_HISTORY_TOKENS: positiveInt(3_000),
+    /** Lifetime of a person's cached long-term context in Redis (it is also dropped on every change). */
+    CONTEXT_CACHE_TTL_S: positiveInt(3_600),
+    /** Messages one person may send per minute before getting a "slow down" note instead of a reply. */
+    USER_MESSAGES_PER_MINUTE: positiveInt(12),
+    /** Model tokens one person may spend per UTC day. */
+    USER_DAILY_TOKEN_BUDGET: positiveInt(200_000),
   });
 
 export type WorkerEnv = z.infer<typeof schema> & { gateway: GatewayConfig; encryption: DataEncryptionConfig };

@@ -4,7 +4,7 @@ import { Api } from 'grammy';
 import { Conversation, crisisCheck } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain } from '@inner-talk/queue';
-import { AssessmentStore, ConsentStore, ConversationStore, connectMongo } from '@inner-talk/storage';
+import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
 import { ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
@@ -15,6 +15,9 @@ import { ChatDrainer, describe, unwrap } from './drain';
 import { DeliveryLedger, plainTextFallback, sharedFloodControl } from './outbound';
 import { deadLetterNotice } from './notices';
 import { buildGateway } from './llm';
+import { RedisContextCache } from './context-cache';
+import { RedisUsageLimits } from './usage-limits';
+import { WorkerDataRights } from './data-rights';
 
 async function main(): Promise<StopApp> {
   const env = loadWorkerEnv();
@@ -31,17 +34,30 @@ async function main(): Promise<StopApp> {
   const store = new ConversationStore(mongo.db, { vault });
   const consents = new ConsentStore(mongo.db);
   const selfChecks = new AssessmentStore(mongo.db, { vault });
+  const sessions = new SessionStore(mongo.db, { vault });
   await store.ensureIndexes();
   await selfChecks.ensureIndexes();
+  await sessions.ensureIndexes();
 
   const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT }));
   const metrics = new ClusterMetricsWriter(redis, env.REDIS_PREFIX);
   const llm = await buildGateway(env, logger, metrics);
+  const inbox = new ChatInbox(redis, env.REDIS_PREFIX);
+  const contextCache = new RedisContextCache(redis, env.REDIS_PREFIX, { vault, ttlSeconds: env.CONTEXT_CACHE_TTL_S, metrics });
+  const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
+  const dataRights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (userId) => [contextCache.keyOf(userId), limits.keyPattern(userId)] });
   const conversation = new Conversation({
     model: llm.gateway,
     memory: store,
     consents,
     selfChecks,
+    sessions,
+    contextCache,
+    limits,
+    dataRights,
+    sessionInactivityMs: env.SESSION_INACTIVITY_MS,
+    sessionTokenBudget: env.SESSION_TOKEN_BUDGET,
+    historyTokenBudget: env.CONTEXT_HISTORY_TOKENS,
     // Both layers on every text; an outage of every provider delays the message instead of counting as risk.
     safety: crisisCheck({ model: llm.gateway, timeoutMs: env.SAFETY_CLASSIFIER_TIMEOUT_MS, isOutage: (error) => error instanceof AllProvidersUnavailableError }),
     llmTimeoutMs: env.LLM_DEADLINE_MS,
@@ -60,7 +76,6 @@ async function main(): Promise<StopApp> {
 
   const ledger = new DeliveryLedger(redis, env.REDIS_PREFIX, { metrics, sentOnlyNotices: (error) => unwrap(error) instanceof AllProvidersUnavailableError });
   bot.api.config.use(plainTextFallback(), ledger.transformer());
-  const inbox = new ChatInbox(redis, env.REDIS_PREFIX);
   const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
   let shuttingDown = false;
   const drainer = new ChatDrainer({
@@ -71,6 +86,7 @@ async function main(): Promise<StopApp> {
     logger,
     policy: drainPolicy(env),
     runTurn: (chat, turnKey, handle) => ledger.run(chat, turnKey, handle),
+    turnKeys: (chat, turnKey) => [ledger.keyOf(chat, turnKey)],
     notifyDeadLetter: async (entry) => {
       const chatId = Number(chatKeyOf(entry.update));
       if (!Number.isSafeInteger(chatId)) return;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Transformer } from 'grammy';
 import type { Redis } from 'ioredis';
+import { chatKeyPrefix } from '@inner-talk/queue';
 import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
 
 /** Bot API methods that put a message in front of the person: the ones a retried turn must not repeat. */
@@ -40,9 +41,14 @@ export class DeliveryLedger {
     private readonly options: { metrics?: ClusterMetricsWriter; sentOnlyNotices?: (error: unknown) => boolean } = {},
   ) {}
 
+  /** The Redis key of a turn's count; delete it once the turn can no longer run again. */
+  keyOf(chat: string, turnKey: string): string {
+    return `${chatKeyPrefix(this.prefix, chat)}sent:${turnKey}`;
+  }
+
   /** Runs `handle` as turn `turnKey` of `chat`: deliveries inside it go through the ledger. */
   async run<T>(chat: string, turnKey: string, handle: () => Promise<T>): Promise<T> {
-    const key = `${this.prefix}:chat:{${chat}}:sent:${turnKey}`;
+    const key = this.keyOf(chat, turnKey);
     const delivered = Number((await this.redis.get(key)) ?? 0);
     const turn: TurnState = { key, delivered, next: 0 };
     try {
@@ -95,7 +101,7 @@ export class TelegramCooldownError extends Error {
  */
 export function sharedFloodControl(redis: Redis, prefix: string, options: { maxWaitMs: number; metrics?: ClusterMetricsWriter; now?: () => number }): Transformer {
   const now = options.now ?? Date.now;
-  const keyOf = (chatId: unknown) => (typeof chatId === 'number' || typeof chatId === 'string' ? `${prefix}:chat:{${chatId}}:tg-cooldown` : null);
+  const keyOf = (chatId: unknown) => (typeof chatId === 'number' || typeof chatId === 'string' ? `${chatKeyPrefix(prefix, String(chatId))}tg-cooldown` : null);
   return async (prev, method, payload, signal) => {
     const key = keyOf((payload as { chat_id?: unknown } | undefined)?.chat_id);
     if (key) {

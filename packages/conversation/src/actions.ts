@@ -12,7 +12,11 @@ export type Action =
   | { kind: 'consent'; given: boolean }
   | { kind: 'test'; questionnaire: QuestionnaireId }
   /** An answer to question `index` of self-check run `runId`: both ride along so a stale button is recognised. */
-  | { kind: 'answer'; runId: string; index: number; value: number };
+  | { kind: 'answer'; runId: string; index: number; value: number }
+  /** Delete the summary of session `sessionId` (a `/history` button). */
+  | { kind: 'delete_summary'; sessionId: string }
+  /** The `/forget` confirmation: delete everything, or keep it. */
+  | { kind: 'forget'; confirmed: boolean };
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -30,6 +34,11 @@ export function encodeAction(action: Action): string {
     case 'answer':
       if (!RUN_ID.test(action.runId)) throw new RangeError('run id must be 1–32 url-safe characters');
       return `a:${action.runId}:${action.index}:${action.value}`;
+    case 'delete_summary':
+      if (!RUN_ID.test(action.sessionId)) throw new RangeError('session id must be 1–32 url-safe characters');
+      return `h:d:${action.sessionId}`;
+    case 'forget':
+      return action.confirmed ? 'f:y' : 'f:n';
   }
 }
 
@@ -53,7 +62,13 @@ export function parseAction(raw: string): Action | null {
       return { kind: 'test', questionnaire: 'phq9' };
     case 't:gad7':
       return { kind: 'test', questionnaire: 'gad7' };
+    case 'f:y':
+      return { kind: 'forget', confirmed: true };
+    case 'f:n':
+      return { kind: 'forget', confirmed: false };
   }
+  const deletion = /^h:d:([A-Za-z0-9_-]{1,32})$/.exec(raw);
+  if (deletion) return { kind: 'delete_summary', sessionId: deletion[1]! };
   const answer = /^a:([A-Za-z0-9_-]{1,32}):(\d{1,2}):([0-3])$/.exec(raw);
   if (answer) return { kind: 'answer', runId: answer[1]!, index: Number(answer[2]), value: Number(answer[3]) };
   return null;

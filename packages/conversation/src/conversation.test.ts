@@ -1,86 +1,9 @@
 import { INSTRUMENT_NOTICE, PHQ9, GAD7, ANSWER_SCALE } from '@inner-talk/assessments';
 import { OpenAIChatProvider, ProviderError } from '@inner-talk/llm';
-import { startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
 import { CrisisDetector } from '@inner-talk/safety';
-import { AssessmentStore, ConsentStore, connectMongo, ConversationStore, type MongoConnection } from '@inner-talk/storage';
-import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
-import { Vault } from '@inner-talk/vault';
-import { Conversation, crisisCheck, fill, parseAction, SYSTEM_PROMPT, TEXTS, type Incoming, type Locale, type Reply, type SafetyCheck } from './index';
-
-const DAY = 86_400_000;
-
-/** A conversation on a fresh database, with a clock the test moves. */
-interface Harness {
-  mongo: MongoConnection;
-  vault: Vault;
-  store: ConversationStore;
-  consents: ConsentStore;
-  selfChecks: AssessmentStore;
-  llm: MockLlmServer;
-  conversation: Conversation;
-  clock: { now: number };
-}
-
-async function startHarness(name: string, safety: (model: OpenAIChatProvider) => SafetyCheck = (model) => crisisCheck({ model, timeoutMs: 5000 })): Promise<Harness> {
-  const mongo = await connectMongo(serviceUrls().mongoUrl, uniquePrefix(name).replace(/[^A-Za-z0-9_]/g, '_'));
-  const vault = Vault.withRandomKey();
-  const store = new ConversationStore(mongo.db, { vault });
-  const consents = new ConsentStore(mongo.db);
-  const selfChecks = new AssessmentStore(mongo.db, { vault });
-  await selfChecks.ensureIndexes();
-  const llm = await startMockOpenAI();
-  const model = new OpenAIChatProvider({ apiKey: 'test-key', model: 'gpt-test', baseURL: llm.sdkBaseUrl });
-  const clock = { now: Date.UTC(2026, 4, 5, 12) };
-  const conversation = new Conversation({ model, memory: store, consents, selfChecks, safety: safety(model), llmTimeoutMs: 5000, now: () => new Date(clock.now) });
-  return { mongo, vault, store, consents, selfChecks, llm, conversation, clock };
-}
-
-async function stopHarness(h: Harness | undefined): Promise<void> {
-  if (!h) return;
-  await h.llm.close();
-  await h.mongo.db.dropDatabase();
-  await h.mongo.close();
-}
-
-let turn = 0;
-const nextKey = () => `u${++turn}`;
-
-/** What a person does, with a fresh turn key unless one is given (a retried event reuses its key). */
-function command(userId: string, name: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
-  return { kind: 'command', userId, locale, turnKey, name };
-}
-function text(userId: string, body: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
-  return { kind: 'text', userId, locale, turnKey, text: body };
-}
-function choice(userId: string, action: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
-  return { kind: 'choice', userId, locale, turnKey, action };
-}
-
-/** The actions of a reply's buttons, row by row flattened. */
-function actionsOf(reply: Reply | undefined): string[] {
-  return (reply?.buttons ?? []).flat().map((b) => b.action);
-}
-
-/** Every document of every collection that mentions `needle` anywhere, as `collection: json`. */
-async function documentsMentioning(h: Harness, needle: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const { name } of await h.mongo.db.listCollections().toArray()) {
-    for (const doc of await h.mongo.db.collection(name).find({}).toArray()) {
-      const json = JSON.stringify(doc);
-      if (json.includes(needle)) found.push(`${name}: ${json}`);
-    }
-  }
-  return found;
-}
-
-/** Clicks through onboarding with the buttons the replies offer; returns the last replies. */
-async function onboard(h: Harness, userId: string, locale: Locale): Promise<Reply[]> {
-  const [languages] = await h.conversation.handle(command(userId, 'start', locale));
-  expect(actionsOf(languages)).toEqual(['l:ru', 'l:en']);
-  const [adult] = await h.conversation.handle(choice(userId, `l:${locale}`, locale));
-  const [consent] = await h.conversation.handle(choice(userId, actionsOf(adult)[0]!, locale));
-  return h.conversation.handle(choice(userId, actionsOf(consent)[0]!, locale));
-}
+import { AssessmentStore, ConsentStore, ConversationStore, SessionStore } from '@inner-talk/storage';
+import { Conversation, fill, parseAction, SYSTEM_PROMPT, TEXTS, type Locale, type Reply } from './index';
+import { actionsOf, choice, command, DAY, documentsMentioning, nextKey, onboard, startHarness, stopHarness, text, type Harness } from './test-harness';
 
 describe('onboarding and consent', () => {
   let h: Harness;
@@ -247,9 +170,11 @@ describe('help, language and the disclosure after an absence', () => {
     await h.consents.grantConsent('tg:22', 'en', new Date(h.clock.now));
     expect(await h.conversation.handle(text('tg:22', 'one'))).toEqual([{ text: 'Mock reply to: one' }]);
     h.clock.now += 6 * DAY;
-    expect(await h.conversation.handle(text('tg:22', 'two'))).toEqual([{ text: 'Mock reply to: two' }]);
+    // (After a pause the earlier session's summary comes first; sessions are tested on their own below.)
+    const summary = { text: expect.stringContaining(TEXTS.en.sessionEndedSummary) as unknown as string };
+    expect(await h.conversation.handle(text('tg:22', 'two'))).toEqual([summary, { text: 'Mock reply to: two' }]);
     h.clock.now += 7 * DAY + 1000;
-    expect(await h.conversation.handle(text('tg:22', 'three'))).toEqual([{ text: TEXTS.en.disclosureAfterAbsence }, { text: 'Mock reply to: three' }]);
+    expect(await h.conversation.handle(text('tg:22', 'three'))).toEqual([{ text: TEXTS.en.disclosureAfterAbsence }, summary, { text: 'Mock reply to: three' }]);
     expect(await h.conversation.handle(text('tg:22', 'four'))).toEqual([{ text: 'Mock reply to: four' }]);
   });
 });
@@ -379,6 +304,7 @@ describe('self-checks', () => {
       memory: new ConversationStore(h.mongo.db, { vault: h.vault }),
       consents: new ConsentStore(h.mongo.db),
       selfChecks: new AssessmentStore(h.mongo.db, { vault: h.vault }),
+      sessions: new SessionStore(h.mongo.db, { vault: h.vault }),
       safety: new CrisisDetector(),
       llmTimeoutMs: 5000,
       now: () => new Date(h.clock.now),
@@ -437,8 +363,10 @@ describe('talk: turns, retries and the phrase layer', () => {
     await h.conversation.handle(text('tg:2', 'first'));
     h.clock.now += 1000;
     await h.conversation.handle(text('tg:2', 'second'));
-    const [, second] = h.llm.requests();
-    expect(second?.system).toBe(SYSTEM_PROMPT);
+    const [first, second] = h.llm.requests();
+    // The stable prompt is the byte-identical start of every request; what is personal follows it.
+    for (const request of [first, second]) expect(request?.system?.startsWith(`${SYSTEM_PROMPT}\n\n`)).toBe(true);
+    expect(second?.system?.slice(SYSTEM_PROMPT.length)).toContain('Language of the person: English.');
     expect(second?.messages.map((m) => [m.role, m.text])).toEqual([
       ['user', 'first'],
       ['assistant', 'Mock reply to: first'],

@@ -1,6 +1,9 @@
 import { parseAction } from './actions';
 import { beforeConsent, isOnboardingAction, languageButtons, stepPrompt } from './flows/onboarding';
 import { answerSelfCheck, startSelfCheck, testMenu } from './flows/self-check';
+import { exportCommand, forgetChoice, forgetCommand } from './flows/data-rights';
+import { invalidateContext } from './flows/context';
+import { deleteSummary, endCommand, historyCommand, newSessionCommand } from './flows/sessions';
 import { talk } from './flows/talk';
 import { sosReply, type Turn } from './flows/turn';
 import { asLocale, TEXTS, type Locale } from './locales';
@@ -44,6 +47,10 @@ export class Conversation {
     const locale: Locale = asLocale(consent?.locale) ?? incoming.locale;
     const turn: Turn = { incoming, userId: incoming.userId, turnKey: incoming.turnKey, locale, texts: TEXTS[locale], now, clock: this.now, consent, deps: this.options };
     if (isSos) return [sosReply(locale, turn.texts)];
+    // A confirmed /forget deletes whatever is left, whatever the consent state (a retried press
+    // arrives after the consent record is gone and must confirm again, not restart onboarding).
+    const forget = incoming.kind === 'choice' ? parseAction(incoming.action) : null;
+    if (forget?.kind === 'forget') return forgetChoice(turn, forget.confirmed);
     if (consent?.step !== 'consented') return beforeConsent(turn);
 
     const replies = await this.afterConsent(turn, consent);
@@ -70,6 +77,16 @@ export class Conversation {
             return [{ text: texts.languagePrompt, buttons: languageButtons(texts) }];
           case 'test':
             return testMenu(locale, texts);
+          case 'end':
+            return endCommand(turn);
+          case 'session':
+            return newSessionCommand(turn);
+          case 'history':
+            return historyCommand(turn);
+          case 'export':
+            return exportCommand(turn);
+          case 'forget':
+            return forgetCommand(turn);
           default:
             return [{ text: texts.unknownCommand }];
         }
@@ -83,11 +100,14 @@ export class Conversation {
         switch (action?.kind) {
           case 'language':
             await this.options.consents.saveConsent({ ...consent, locale: action.locale, updatedAt: turn.now });
+            await invalidateContext(turn);
             return [{ text: TEXTS[action.locale].languageSet }];
           case 'test':
             return startSelfCheck(choice, action.questionnaire);
           case 'answer':
             return answerSelfCheck(choice, action);
+          case 'delete_summary':
+            return deleteSummary(turn, action.sessionId);
           default:
             // The consent press handled again after it was stored: answer as the first time did.
             if (isOnboardingAction(action) && consent.lastTurnKey === turn.turnKey) return stepPrompt('consented', locale);

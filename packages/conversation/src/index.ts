@@ -5,16 +5,24 @@ export type {
   ConsentState,
   ConsentStep,
   ConversationMemory,
+  ContextCache,
   ConversationOptions,
+  DataRights,
   Incoming,
   Reply,
   SafetyCheck,
   SelfCheckMemory,
   SelfCheckRunState,
+  SessionEndReason,
+  SessionMemory,
+  SessionState,
+  UsageLimits,
 } from './types';
 export { MAX_ACTION_BYTES, encodeAction, parseAction } from './actions';
 export type { Action } from './actions';
-export { SYSTEM_PROMPT } from './system-prompt';
+export { SYSTEM_PROMPT, SUMMARY_PROMPT } from './system-prompt';
+export { assemblePrompt, estimateTokens } from './flows/context';
+export { DEFAULT_SESSION_INACTIVITY_MS, DEFAULT_SESSION_TOKEN_BUDGET } from './flows/sessions';
 export { TEXTS, LOCALES, localeFromLanguageCode, fill, placeholdersOf } from './locales';
 export type { Locale, Texts } from './locales';
 export { crisisCheck } from './safety';

@@ -12,6 +12,8 @@ export interface Button {
 export interface Reply {
   text: string;
   buttons?: Button[][];
+  /** A file sent with the text as its caption (e.g. the `/export` JSON). */
+  file?: { name: string; content: string };
 }
 
 interface IncomingBase {
@@ -36,9 +38,10 @@ export type Incoming =
 /** What the conversation needs from message storage. The MongoDB ConversationStore implements it. */
 export interface ConversationMemory {
   touchUser(id: string, locale: string, now: Date): Promise<void>;
-  saveMessage(message: { userId: string; turnKey: string; role: 'user' | 'assistant'; text: string; at: Date }): Promise<void>;
+  saveMessage(message: { userId: string; turnKey: string; role: 'user' | 'assistant'; text: string; at: Date; sessionId?: string }): Promise<void>;
   findReply(userId: string, turnKey: string): Promise<string | null>;
-  recentMessages(userId: string, limit: number): Promise<ReadonlyArray<{ role: 'user' | 'assistant'; text: string; turnKey: string }>>;
+  /** The last `limit` messages, oldest first; of one session when `sessionId` is given. */
+  recentMessages(userId: string, limit: number, sessionId?: string): Promise<ReadonlyArray<{ role: 'user' | 'assistant'; text: string; turnKey: string }>>;
   /** Stores that something showed risk: when, how high, which source — never any text. Idempotent per turn. */
   recordRiskEvent(event: { userId: string; turnKey: string; level: 'low' | 'high'; sources: readonly string[]; at: Date }): Promise<void>;
 }
@@ -99,6 +102,74 @@ export interface SelfCheckMemory {
   latestResult(userId: string, questionnaire: string): Promise<SelfCheckRunState | null>;
 }
 
+export type SessionEndReason = 'command' | 'inactivity' | 'budget' | 'new_session';
+
+/** One conversation session (the storage SessionStore keeps them). */
+export interface SessionState {
+  id: string;
+  userId: string;
+  status: 'active' | 'ended';
+  startedAt: Date;
+  /** Time of the latest message of the session; inactivity is measured from it. */
+  lastMessageAt: Date;
+  /** Model tokens spent in the session (input + output), for the session budget. */
+  tokens: number;
+  /** The event that started it, and the session it followed (to repeat a retried turn exactly). */
+  startedByTurn: string;
+  previousSessionId: string | null;
+  endedAt: Date | null;
+  endReason: SessionEndReason | null;
+  /** The event that ended it (a retried `/end` shows the same summary again). */
+  endedByTurn: string | null;
+  /** The short summary written at the end; null while active or when there was nothing to sum up. */
+  summary: string | null;
+}
+
+/** What sessions need from storage. The MongoDB SessionStore implements it. */
+export interface SessionMemory {
+  activeSession(userId: string): Promise<SessionState | null>;
+  session(userId: string, id: string): Promise<SessionState | null>;
+  start(session: { id: string; userId: string; at: Date; turnKey: string; previousSessionId: string | null }): Promise<SessionState>;
+  recordActivity(id: string, at: Date, tokens: number): Promise<void>;
+  /** True if this call ended it; false if it had ended already. */
+  end(change: { id: string; at: Date; reason: SessionEndReason; turnKey: string; summary: string | null }): Promise<boolean>;
+  lastEnded(userId: string): Promise<SessionState | null>;
+  /** Ended sessions with a summary, newest first. */
+  summaries(userId: string, limit: number): Promise<SessionState[]>;
+  delete(userId: string, id: string): Promise<boolean>;
+}
+
+/**
+ * A cache of a person's assembled long-term context (profile, recent summaries, latest self-check
+ * results), so a turn does not re-read and re-open them. The conversation invalidates it on every
+ * write that changes what goes in. A cache that fails must not fail the turn: implementations
+ * answer `null` on errors.
+ */
+export interface ContextCache {
+  get(userId: string): Promise<string | null>;
+  set(userId: string, context: string): Promise<void>;
+  invalidate(userId: string): Promise<void>;
+}
+
+/** A person's data rights (the worker implements them over storage, caches and queues, with an audit entry each). */
+export interface DataRights {
+  /** Everything kept about the person, as a JSON document. `turnKey` makes the audit entry idempotent. */
+  exportData(userId: string, turnKey: string): Promise<string>;
+  /** Deletes everything kept about the person (storage, caches, queued work). Idempotent. */
+  forget(userId: string, turnKey: string): Promise<void>;
+}
+
+/** Abuse and cost limits per person (shared by all workers). Implementations fail open on errors. */
+export interface UsageLimits {
+  /** Counts a message (once per `turnKey`); false when the person is over the per-minute rate. */
+  admitMessage(userId: string, turnKey: string): Promise<boolean>;
+  /** Model tokens the person spent today (UTC). */
+  tokensToday(userId: string): Promise<number>;
+  addTokens(userId: string, tokens: number): Promise<void>;
+  /** The daily token budget per person. */
+  readonly dailyTokenBudget: number;
+}
+
 /** Crisis detection as the conversation needs it (the safety package's CrisisDetector). */
 export interface SafetyCheck {
   assess(text: string): Promise<{ level: 'none' | 'low' | 'high'; sources: readonly string[] }>;
@@ -111,8 +182,18 @@ export interface ConversationOptions {
   selfChecks: SelfCheckMemory;
   /** Runs before the model on every text of a consented person. */
   safety: SafetyCheck;
-  /** How many earlier messages go into the prompt. */
+  sessions: SessionMemory;
+  contextCache?: ContextCache;
+  dataRights?: DataRights;
+  limits?: UsageLimits;
+  /** How many earlier messages of the session are read for the prompt (before the token budget trims them). */
   historyMessages?: number;
+  /** Tokens (estimated) of earlier turns the prompt may carry; the oldest go first. Default 3000. */
+  historyTokenBudget?: number;
+  /** Silence after which a session ends and the next message starts a new one. Default 30 minutes. */
+  sessionInactivityMs?: number;
+  /** Model tokens a session may spend before it is summarized and a fresh one begins. Default 40,000. */
+  sessionTokenBudget?: number;
   llmTimeoutMs: number;
   maxOutputTokens?: number;
   /** Absence after which the AI disclosure is shown again; default 7 days. */

@@ -9,8 +9,8 @@ import { INSTRUMENT_NOTICE, PHQ9 } from '@inner-talk/assessments';
 import { fill, TEXTS } from '@inner-talk/conversation';
 import { isClassifierRequest, startMockGemini, startTelegramEmulator, type BotMessage, type MockLlmServer, type TelegramEmulator, type TelegramUserClient } from '@inner-talk/mocks';
 import { ConsentStore } from '@inner-talk/storage';
-import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
-import { startLocalCluster, type LocalCluster } from './index';
+import { serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
+import { grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 const TOKEN = '271828:journey-e2e-token';
 const WAIT_MS = 20_000;
@@ -40,6 +40,8 @@ beforeAll(async () => {
     telegram: { token: TOKEN, apiRoot: emulator.apiRoot },
     ingress: { mode: 'polling' },
     llm: [{ name: 'gemini', api: 'gemini', keys: ['journey-gemini-key'], baseUrl: gemini.sdkBaseUrl }],
+    // Low enough for the rate-limit step below, high enough for every other person here.
+    extraEnv: { USER_MESSAGES_PER_MINUTE: '4' },
   });
   h = { cluster, emulator, gemini, prefix, mongo };
 });
@@ -204,5 +206,82 @@ describe('the person\'s journey through two workers', () => {
     const [sosRu] = await user.waitForBotMessages(1, WAIT_MS);
     expect(sosRu?.text).toContain(TEXTS.ru.sos);
     expect(sosRu?.text).toContain('8-800-2000-122');
+  });
+
+  it('sessions: /end shows a summary and keeps it, /history lists it with a delete button that works', async () => {
+    const user = h!.emulator.client(TOKEN, { userId: 7004, languageCode: 'en' });
+    await grantConsents(serviceUrls().mongoUrl, h!.prefix, 'en', [7004]);
+    await user.sendText('I argued with my sister today');
+    await user.waitForBotMessages(1, WAIT_MS);
+    await user.sendCommand('/end');
+    const [summary] = await user.waitForBotMessages(1, WAIT_MS);
+    expect(summary?.text).toContain(TEXTS.en.sessionSummaryIntro);
+    expect(summary?.text).toContain('Person: I argued with my sister today');
+    // Kept sealed: the session document holds no words of it.
+    expect(await stored('sister')).toEqual([]);
+    expect((await stored('tg:7004')).map((d) => d.split(':')[0]).sort()).toEqual(['consents', 'messages', 'messages', 'sessions', 'users']);
+
+    await user.sendCommand('/history');
+    const [intro, entry] = await user.waitForBotMessages(2, WAIT_MS);
+    expect(intro?.text).toBe(fill(TEXTS.en.historyIntro, { count: 1 }));
+    expect(entry?.text).toContain('Person: I argued with my sister today');
+    const [deleted] = await press(user, entry, 0);
+    expect(deleted?.text).toBe(TEXTS.en.summaryDeleted);
+    await user.sendCommand('/history');
+    expect((await user.waitForBotMessages(1, WAIT_MS))[0]?.text).toBe(TEXTS.en.historyEmpty);
+  });
+
+  it('a person over the message rate gets a friendly note instead of a reply', async () => {
+    const user = h!.emulator.client(TOKEN, { userId: 7005, languageCode: 'en' });
+    await grantConsents(serviceUrls().mongoUrl, h!.prefix, 'en', [7005]);
+    const answers: string[] = [];
+    // One at a time, each after its answer (rapid messages would be merged into one turn).
+    for (let i = 1; i <= 5; i++) {
+      await user.sendText(`message ${i}`);
+      answers.push((await user.waitForBotMessages(1, WAIT_MS))[0]?.text ?? '');
+    }
+    expect(answers.slice(0, 4)).toEqual([1, 2, 3, 4].map((i) => `Mock reply to: message ${i}`));
+    expect(answers[4]).toBe(TEXTS.en.rateLimited);
+  });
+
+  it('/export sends every stored record as a JSON file; /forget deletes all of it from MongoDB and Redis after confirmation', async () => {
+    const user = h!.emulator.client(TOKEN, { userId: 7006, languageCode: 'en' });
+    await grantConsents(serviceUrls().mongoUrl, h!.prefix, 'en', [7006]);
+    await user.sendText('a private thought about qwzx');
+    await user.waitForBotMessages(1, WAIT_MS);
+
+    await user.sendCommand('/export');
+    await waitFor(async () => (await user.apiCalls('sendDocument')).length === 1, { timeoutMs: WAIT_MS, message: 'the export file' });
+    const [upload] = await user.apiCalls('sendDocument');
+    const file = upload!.payload.document as { fileName: string; content: string };
+    expect(upload!.payload.caption).toBe(TEXTS.en.exportReady);
+    expect(file.fileName).toMatch(/^inner-talk-data-\d{4}-\d{2}-\d{2}\.json$/);
+    const data = JSON.parse(file.content) as { userId: string; collections: Record<string, Array<Record<string, unknown>>> };
+    expect(data.userId).toBe('tg:7006');
+    expect(data.collections.messages?.map((m) => m.text)).toEqual(['a private thought about qwzx', 'Mock reply to: a private thought about qwzx']);
+
+    await user.sendCommand('/forget');
+    const [ask] = await user.waitForBotMessages(1, WAIT_MS);
+    expect(ask?.text).toBe(TEXTS.en.forgetConfirm);
+    const [done] = await press(user, ask, 0);
+    expect(done?.text).toBe(TEXTS.en.forgetDone);
+
+    // Nothing of the person is left: no document but the audit log's ids, no Redis key or value.
+    expect((await stored('7006')).map((d) => d.split(':')[0])).toEqual(['audit_log', 'audit_log']);
+    expect(await stored('qwzx')).toEqual([]);
+    const redis = new Redis(serviceUrls().redisUrl);
+    try {
+      for (const key of await redis.keys(`${h!.prefix}:*`)) {
+        expect(key).not.toContain('7006');
+        const type = await redis.type(key);
+        const value = type === 'string' ? await redis.get(key) : type === 'list' ? (await redis.lrange(key, 0, -1)).join() : type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'zset' ? (await redis.zrange(key, '0', '-1')).join() : '';
+        expect({ key, leaks: (value ?? '').includes('qwzx') || (value ?? '').includes('"id":7006') }).toEqual({ key, leaks: false });
+      }
+    } finally {
+      await redis.quit();
+    }
+    // Talking again starts from the beginning.
+    await user.sendText('hello again');
+    expect((await user.waitForBotMessages(1, WAIT_MS))[0]?.text).toBe(TEXTS.en.chooseLanguage);
   });
 });

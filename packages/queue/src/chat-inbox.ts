@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { defineLuaScripts } from '@inner-talk/redis-lua';
 import { chatKeyOf } from './chat-key';
-import type { TelegramUpdatePayload } from './jobs';
+import { UnstorableUpdateError, type TelegramUpdatePayload } from './jobs';
 
 const SCRIPTS = defineLuaScripts(path.join(__dirname, 'lua'), 'innerTalkChatInbox', {
   push: { file: 'inbox_push', keys: 2 },
   acquire: { file: 'drain_acquire', keys: 1 },
-  done: { file: 'drain_done', keys: 3 },
+  done: { file: 'drain_done', keys: 'variable' },
   release: { file: 'drain_release', keys: 2 },
 });
 
@@ -50,7 +50,7 @@ export class ChatInbox {
   ) {}
 
   private key(chat: string, part: string): string {
-    return `${this.prefix}:chat:{${chat}}:${part}`;
+    return `${chatKeyPrefix(this.prefix, chat)}${part}`;
   }
 
   /** Sorted set of chats that received updates, scored by the last arrival (for the sweeper). */
@@ -65,7 +65,12 @@ export class ChatInbox {
    */
   async push(update: TelegramUpdatePayload, receivedAt: number, traceId: string, dedupeTtlMs: number): Promise<{ chat: string; appended: boolean }> {
     const chat = chatKeyOf(update);
-    const entry = `${update.update_id}|${JSON.stringify({ update, receivedAt, traceId })}`;
+    let entry: string;
+    try {
+      entry = `${update.update_id}|${JSON.stringify({ update, receivedAt, traceId })}`;
+    } catch (error) {
+      throw new UnstorableUpdateError(update.update_id, { cause: error });
+    }
     const appended = await SCRIPTS.run(this.redis, 'push', [this.key(chat, `seen:${update.update_id}`), this.key(chat, 'inbox')], [entry, dedupeTtlMs]);
     await this.redis.zadd(this.chatsKey, receivedAt, chat);
     return { chat, appended: appended === 1 };
@@ -99,11 +104,13 @@ export class ChatInbox {
   /**
    * Removes the `count` entries at the head after they were handled, if `owner` still holds the
    * lock and the head is still `headUpdateId`; with `release`, lets the lock go when nothing is left.
+   * With the entries go the turn's size marker and `turnKeys` (keys under {@link chatKeyPrefix} that
+   * only matter while the turn may run again, e.g. its delivery ledger), so a handled turn leaves
+   * nothing behind.
    */
-  async done(chat: string, owner: string, headUpdateId: number, count: number, release: boolean): Promise<DoneResult> {
-    const left = Number(
-      await SCRIPTS.run(this.redis, 'done', [this.key(chat, 'lock'), this.key(chat, 'inbox'), this.key(chat, 'fails')], [owner, String(headUpdateId), count, release ? '1' : '0']),
-    );
+  async done(chat: string, owner: string, headUpdateId: number, count: number, release: boolean, turnKeys: readonly string[] = []): Promise<DoneResult> {
+    const keys = [this.key(chat, 'lock'), this.key(chat, 'inbox'), this.key(chat, 'fails'), this.key(chat, `turn:${headUpdateId}`), ...turnKeys];
+    const left = Number(await SCRIPTS.run(this.redis, 'done', keys, [owner, String(headUpdateId), count, release ? '1' : '0']));
     if (left === -1) return { kind: 'lost_lock' };
     if (left === -2) return { kind: 'already_removed' };
     return { kind: 'left', left };
@@ -154,13 +161,20 @@ export class ChatInbox {
     return stranded;
   }
 
-  /** Deletes everything kept for `chat` (inbox, lock, counters, markers, dead letters). Idempotent. */
+  /**
+   * Deletes what is kept for `chat` besides its live inbox: dead letters (which hold message
+   * payloads), failure counters, redelivery and turn markers. The inbox and its lock stay: the turn
+   * that asked for this holds the lock and removes itself when done, and whatever waits behind it
+   * was sent afterwards (it is handled like any new message). Idempotent.
+   */
   async forget(chat: string): Promise<number> {
     let deleted = 0;
     let cursor = '0';
+    const live = new Set([this.key(chat, 'inbox'), this.key(chat, 'lock')]);
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:chat:{${chat}}:*`, 'COUNT', 500);
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:chat:{${chat}}:*`, 'COUNT', 500);
       cursor = next;
+      const keys = found.filter((k) => !live.has(k));
       if (keys.length) deleted += await this.redis.del(...keys);
     } while (cursor !== '0');
     await this.redis.zrem(this.chatsKey, chat);
@@ -171,6 +185,14 @@ export class ChatInbox {
     }
     return deleted;
   }
+}
+
+/**
+ * The start of every Redis key kept for one chat (`<prefix>:chat:{<chat>}:`): keys under it share
+ * the chat's hash tag (one Redis Cluster slot with the inbox) and are covered by `forget`.
+ */
+export function chatKeyPrefix(prefix: string, chat: string): string {
+  return `${prefix}:chat:{${chat}}:`;
 }
 
 /** Sorted set of dead letters (member `<chat>|<first update_id>`, score = when). */

@@ -1,11 +1,11 @@
 export { QUEUE_NAMES } from './names';
 export type { QueueName } from './names';
-export { telegramUpdateSchema, drainJobSchema, parseJob, InvalidJobError } from './jobs';
+export { telegramUpdateSchema, drainJobSchema, parseJob, InvalidJobError, UnstorableUpdateError } from './jobs';
 export type { TelegramUpdatePayload, DrainJob } from './jobs';
 export { createRedis, redisReady } from './redis';
 export type { RedisRole } from './redis';
 export { UpdateQueue, updateJobId, createUpdatesQueue, queueDrain } from './update-queue';
 export type { UpdateQueueOptions } from './update-queue';
-export { ChatInbox, deadLettersKey } from './chat-inbox';
+export { ChatInbox, chatKeyPrefix, deadLettersKey } from './chat-inbox';
 export type { InboxEntry, DeadLetter, DoneResult } from './chat-inbox';
 export { chatKeyOf } from './chat-key';

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChainableCommander, Redis } from 'ioredis';
 
-/** A script file (without `.lua`) and how many of its arguments are KEYS. */
+/** A script file (without `.lua`) and how many of its arguments are KEYS (`'variable'`: as many as given). */
 export interface LuaScriptSpec {
   file: string;
-  keys: number;
+  keys: number | 'variable';
 }
 
 /** Runs a package's Lua scripts on any ioredis client. Built by {@link defineLuaScripts}. */
@@ -50,7 +50,9 @@ export function defineLuaScripts<Name extends string>(dir: string, namespace: st
   const register = (redis: Redis) => {
     if (registered.has(redis)) return;
     for (const name of Object.keys(specs) as Name[]) {
-      redis.defineCommand(commandName(name), { numberOfKeys: specs[name].keys, lua: source(name) });
+      const keys = specs[name].keys;
+      // Without numberOfKeys, ioredis expects the key count as the first argument (see argsOf).
+      redis.defineCommand(commandName(name), keys === 'variable' ? { lua: source(name) } : { numberOfKeys: keys, lua: source(name) });
     }
     registered.add(redis);
   };
@@ -62,18 +64,26 @@ export function defineLuaScripts<Name extends string>(dir: string, namespace: st
     return found;
   };
 
+  /** The command's arguments; a wrong key count is a bug that would shift KEYS into ARGV silently. */
+  const argsOf = (name: Name, keys: readonly string[], args: ReadonlyArray<string | number>): Array<string | number> => {
+    const expected = specs[name].keys;
+    if (expected === 'variable') return [keys.length, ...keys, ...args];
+    if (keys.length !== expected) throw new RangeError(`${namespace}: Lua script ${name} takes ${expected} keys, got ${keys.length}`);
+    return [...keys, ...args];
+  };
+
   return {
     source,
     run(redis, name, keys, args) {
       register(redis);
-      return method(redis, name).call(redis, ...keys, ...args) as Promise<unknown>;
+      return method(redis, name).call(redis, ...argsOf(name, keys, args)) as Promise<unknown>;
     },
     pipeline(redis) {
       register(redis);
       return redis.pipeline();
     },
     queue(pipeline, name, keys, args) {
-      method(pipeline, name).call(pipeline, ...keys, ...args);
+      method(pipeline, name).call(pipeline, ...argsOf(name, keys, args));
     },
   };
 }

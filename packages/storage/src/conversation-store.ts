@@ -20,6 +20,8 @@ export interface MessageRecord {
   /** Plaintext here; sealed by the vault in MongoDB. */
   text: string;
   at: Date;
+  /** The conversation session the message belongs to (absent on messages stored before sessions existed). */
+  sessionId?: string;
 }
 
 /** A message that showed risk of self-harm: when, how high, which detection layer. Never the text. */
@@ -104,9 +106,10 @@ export class ConversationStore {
     return this.riskEvents.find({ userId }).sort({ at: 1 }).toArray();
   }
 
-  /** The last `limit` messages of a user, oldest first. */
-  async recentMessages(userId: string, limit: number): Promise<MessageRecord[]> {
-    const newestFirst = await this.messages.find({ userId }).sort({ at: -1 }).limit(limit).toArray();
+  /** The last `limit` messages of a user (of one session, when `sessionId` is given), oldest first. */
+  async recentMessages(userId: string, limit: number, sessionId?: string): Promise<MessageRecord[]> {
+    const filter = sessionId === undefined ? { userId } : { userId, sessionId };
+    const newestFirst = await this.messages.find(filter).sort({ at: -1 }).limit(limit).toArray();
     return newestFirst.reverse().map((doc) => openFields(this.vault, 'messages', doc));
   }
 }

@@ -11,7 +11,7 @@ export interface UserDataExport {
   userId: string;
   /** ISO 8601. */
   exportedAt: string;
-  /** Every registered collection by name, each document once, ordered by `_id`; `[]` when there is none. */
+  /** Every registered collection by name, each document once, oldest first (by its time field, then `_id`); `[]` when there is none. */
   collections: Record<string, Array<{ [key: string]: JsonValue }>>;
 }
 
@@ -34,7 +34,8 @@ export async function exportUserData(
   const collections: UserDataExport['collections'] = {};
   const registry: readonly PersonalCollection[] = options.collections ?? PERSONAL_COLLECTIONS;
   for (const collection of registry) {
-    const docs = await db.collection(collection.name).find({ [collection.userIdField]: userId }).sort({ _id: 1 }).toArray();
+    const order = collection.timeField ? { [collection.timeField]: 1, _id: 1 } : { _id: 1 };
+    const docs = await db.collection(collection.name).find({ [collection.userIdField]: userId }).sort(order as Record<string, 1>).toArray();
     collections[collection.name] = docs.map((doc) => {
       const opened: Document = openFieldsOf(vault, collection, doc);
       for (const field of collection.sealedJsonFields ?? []) {

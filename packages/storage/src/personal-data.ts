@@ -14,6 +14,8 @@ export interface PersonalCollection {
   readonly sealedFields: readonly string[];
   /** Those of `sealedFields` whose plaintext is JSON: an export shows them parsed. */
   readonly sealedJsonFields?: readonly string[];
+  /** The time field an export orders documents by (then `_id`); by `_id` alone when absent. */
+  readonly timeField?: string;
 }
 
 /**
@@ -24,10 +26,11 @@ export interface PersonalCollection {
  */
 export const PERSONAL_COLLECTIONS = [
   { name: 'users', userIdField: '_id', sealedFields: [] },
-  { name: 'messages', userIdField: 'userId', sealedFields: ['text'] },
-  { name: 'risk_events', userIdField: 'userId', sealedFields: [] },
+  { name: 'messages', userIdField: 'userId', sealedFields: ['text'], timeField: 'at' },
+  { name: 'risk_events', userIdField: 'userId', sealedFields: [], timeField: 'at' },
   { name: 'consents', userIdField: 'userId', sealedFields: [] },
-  { name: 'assessments', userIdField: 'userId', sealedFields: ['answers', 'result'], sealedJsonFields: ['answers', 'result'] },
+  { name: 'assessments', userIdField: 'userId', sealedFields: ['answers', 'result'], sealedJsonFields: ['answers', 'result'], timeField: 'startedAt' },
+  { name: 'sessions', userIdField: 'userId', sealedFields: ['summary'], timeField: 'startedAt' },
 ] as const satisfies readonly PersonalCollection[];
 
 export type PersonalCollectionName = (typeof PERSONAL_COLLECTIONS)[number]['name'];

@@ -107,4 +107,16 @@ export const METRICS = {
     help: 'Reply messages not sent again because a retried turn had already delivered them',
     labelNames: [],
   },
+  contextCache: {
+    kind: 'counter',
+    name: 'innertalk_context_cache_total',
+    help: 'Lookups of a person\'s assembled long-term context in the Redis cache, by result (hit, miss)',
+    labelNames: ['result'],
+  },
+  limitedMessages: {
+    kind: 'counter',
+    name: 'innertalk_limited_messages_total',
+    help: 'Messages answered with a limit notice instead of a model reply, by limit (rate, daily_tokens)',
+    labelNames: ['limit'],
+  },
 } as const satisfies Record<string, HistogramSpec | CounterSpec>;

@@ -11,6 +11,7 @@ import {
 import { encodeAction, runIdFor, type Action } from '../actions';
 import { fill, formatDate, type Locale, type Texts } from '../locales';
 import type { Reply, SelfCheckRunState } from '../types';
+import { invalidateContext } from './context';
 import { crisisReply, type Turn } from './turn';
 
 /**
@@ -154,5 +155,6 @@ export async function answerSelfCheck(turn: Turn<'choice'>, action: Extract<Acti
     turnKey,
   });
   if (!stored) return [{ text: texts.staleChoice }];
+  await invalidateContext(turn);
   return resultReplies(questionnaire, score, locale, texts);
 }

@@ -1,57 +1,74 @@
-import type { ChatTurn } from '@inner-talk/llm';
-import { SYSTEM_PROMPT } from '../system-prompt';
+import { classifyByPhrases } from '@inner-talk/safety';
 import type { Reply } from '../types';
+import { assemblePrompt, longTermContext } from './context';
+import { sessionForText } from './sessions';
 import { crisisReply, type Turn } from './turn';
 
+const DEFAULT_HISTORY_TOKEN_BUDGET = 3_000;
+
 /**
- * Free text of a consented person: crisis check first, then the model.
+ * Free text of a consented person: limits, crisis check, session, then the model.
  *
- * Guarantees: handling the same turn twice produces the same reply and calls the model at most once
- * after the reply was stored (a retried job re-sends the stored reply). A high risk gets the crisis
- * reply only — no generated text that could go wrong — and a low one a caring model reply followed
- * by the contacts; either stores a text-free risk event. Model failures propagate as ProviderError
+ * Guarantees: handling the same turn twice produces the same replies and calls the model at most
+ * once after the reply was stored (a retried job re-sends the stored reply). A high risk gets the
+ * crisis reply only — no generated text that could go wrong — and a low one a caring model reply
+ * followed by the contacts; either stores a text-free risk event. A person over the message rate or
+ * the daily token budget gets a friendly note instead of a model reply, unless the offline phrase
+ * list sees risk: then the crisis reply, limits or not. Model failures propagate as ProviderError
  * for the caller's retry policy.
  */
 export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
-  const { memory, safety } = turn.deps;
+  const { memory, safety, limits } = turn.deps;
   const { userId, turnKey, locale, texts, now, incoming } = turn;
   if (incoming.text.trim() === '') return [{ text: texts.emptyMessage }];
   const stored = await memory.findReply(userId, turnKey);
-  if (stored !== null) return [{ text: stored }];
+  // Replies are counted by position when a turn is re-run, so a retry repeats the preface too.
+  if (stored !== null) return [...(await sessionForText(turn)).preface, { text: stored }];
+
+  if (limits) {
+    const admitted = await limits.admitMessage(userId, turnKey);
+    const overBudget = admitted && (await limits.tokensToday(userId)) >= limits.dailyTokenBudget;
+    if (!admitted || overBudget) {
+      // Limits cut cost, never care: risk seen offline still gets the crisis reply (nothing stored).
+      const offline = classifyByPhrases(incoming.text);
+      if (offline.level !== 'none') return [crisisReply(offline.level === 'high' ? texts.crisisHigh : texts.crisisLow, locale, texts)];
+      return [{ text: admitted ? texts.dailyBudgetReached : texts.rateLimited }];
+    }
+  }
 
   const risk = await safety.assess(incoming.text);
   if (risk.level !== 'none') {
     await memory.recordRiskEvent({ userId, turnKey, level: risk.level, sources: risk.sources, at: now });
   }
+  const { session, preface } = await sessionForText(turn);
   if (risk.level === 'high') {
     const reply = crisisReply(texts.crisisHigh, locale, texts);
     await memory.touchUser(userId, locale, now);
-    await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now });
-    await memory.saveMessage({ userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1) });
-    return [reply];
+    await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id });
+    await memory.saveMessage({ userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1), sessionId: session.id });
+    await turn.deps.sessions.recordActivity(session.id, now, 0);
+    return [...preface, reply];
   }
-  const answer = await modelReply(turn);
-  return risk.level === 'low' ? [{ text: answer }, crisisReply(texts.crisisLow, locale, texts)] : [{ text: answer }];
+  const answer = await modelReply(turn, session.id);
+  return [...preface, { text: answer }, ...(risk.level === 'low' ? [crisisReply(texts.crisisLow, locale, texts)] : [])];
 }
 
-async function modelReply(turn: Turn<'text'>): Promise<string> {
-  const { memory, model } = turn.deps;
+async function modelReply(turn: Turn<'text'>, sessionId: string): Promise<string> {
+  const { memory, model, limits } = turn.deps;
   const { userId, turnKey, locale, now, incoming } = turn;
 
   await memory.touchUser(userId, locale, now);
   // A retried turn may already have stored its user message: keep it out of the history.
-  const history = (await memory.recentMessages(userId, turn.deps.historyMessages ?? 12)).filter((m) => m.turnKey !== turnKey);
-  await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now });
+  const history = (await memory.recentMessages(userId, turn.deps.historyMessages ?? 40, sessionId)).filter((m) => m.turnKey !== turnKey);
+  await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId });
 
-  const turns: ChatTurn[] = [...history.map((m) => ({ role: m.role, text: m.text })), { role: 'user', text: incoming.text }];
-  const result = await model.complete({
-    system: SYSTEM_PROMPT,
-    turns,
-    timeoutMs: turn.deps.llmTimeoutMs,
-    maxOutputTokens: turn.deps.maxOutputTokens ?? 600,
-  });
+  const prompt = assemblePrompt(await longTermContext(turn), history, incoming.text, turn.deps.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET);
+  const result = await model.complete({ ...prompt, timeoutMs: turn.deps.llmTimeoutMs, maxOutputTokens: turn.deps.maxOutputTokens ?? 600 });
   // Stored strictly after the person's message, so history never shows the two out of order.
   const answeredAt = new Date(Math.max(turn.clock().getTime(), now.getTime() + 1));
-  await memory.saveMessage({ userId, turnKey, role: 'assistant', text: result.text, at: answeredAt });
+  await memory.saveMessage({ userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId });
+  const tokens = result.usage.inputTokens + result.usage.outputTokens;
+  await turn.deps.sessions.recordActivity(sessionId, answeredAt, tokens);
+  await limits?.addTokens(userId, tokens);
   return result.text;
 }

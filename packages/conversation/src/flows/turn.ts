@@ -19,6 +19,9 @@ export interface Turn<K extends Incoming['kind'] = Incoming['kind']> {
   deps: ConversationOptions;
 }
 
+/** What a flow needs of a turn when the kind of event does not matter (sessions, context, data rights). */
+export type TurnContext = Omit<Turn, 'incoming'>;
+
 /** The crisis contacts of a locale, one per line. */
 export function hotlineList(locale: Locale): string {
   return HOTLINES[locale].map((h) => `• ${h.label}: ${h.number}`).join('\n');

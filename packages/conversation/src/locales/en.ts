@@ -35,7 +35,7 @@ export const en = {
 
   // --- help and language ---
   help:
-    'I am Inner Talk, an AI companion for calm, supportive conversations. I am an AI, not a human, and not a replacement for a psychologist, a doctor or a crisis service.\n\nJust write to me in your own words. Commands:\n/test — a short self-check (PHQ-9 for depression, GAD-7 for anxiety)\n/language — change the language\n/sos — crisis contacts, at any time\n/start — start again\n/help — this message',
+    'I am Inner Talk, an AI companion for calm, supportive conversations. I am an AI, not a human, and not a replacement for a psychologist, a doctor or a crisis service.\n\nJust write to me in your own words. Commands:\n/test — a short self-check (PHQ-9 for depression, GAD-7 for anxiety)\n/end — end our conversation and get a short summary\n/session — start a fresh conversation\n/history — your summaries (each can be deleted)\n/export — download all your data as a file\n/forget — delete all your data\n/language — change the language\n/sos — crisis contacts, at any time\n/start — start again\n/help — this message',
   languagePrompt: 'Choose a language / Выберите язык:',
   languageSet: 'Done: I will answer in English.',
 
@@ -70,4 +70,31 @@ export const en = {
   suggestProfessional:
     'With a score of 10 or more, it is a good idea to talk to a psychologist, a psychotherapist or a doctor: they can look at it properly and help. You can show them this result.',
   testNotDiagnosis: 'This is a self-check, not a diagnosis. I am here if you want to talk about it.',
+
+  // --- sessions and summaries ---
+  sessionSummaryIntro: 'Here is a short summary of our conversation:',
+  sessionEndedSummary: 'Our last conversation was a while ago, so I saved a short summary of it:',
+  sessionBudgetSummary: 'We have covered a lot in this conversation. So that I keep the thread, here is a short summary, and we continue from it:',
+  summaryFooter: '/history shows your summaries; each can be deleted.',
+  sessionEndedEmpty: 'Our conversation is closed. There was nothing to summarize yet.',
+  noActiveSession: 'We have no conversation open right now. Just write to me when you want to talk.',
+  sessionStarted: 'A fresh conversation begins. What is on your mind?',
+  historyEmpty: 'There are no summaries yet. When a conversation ends (/end, or after a pause), I write a short summary of it.',
+  historyIntro: 'Your summaries, newest first ({count}):',
+  historyDeleteButton: 'Delete this summary',
+  summaryDeleted: 'The summary is deleted.',
+  summaryAlreadyDeleted: 'That summary is already gone.',
+
+  // --- limits ---
+  rateLimited: 'You are writing faster than I can answer well. Let us slow down a little: please send your next message in a minute.',
+  dailyBudgetReached: 'We have talked a lot today, and I have reached my daily limit for our conversations. Let us continue tomorrow. If you need help right now, /sos shows crisis contacts.',
+
+  // --- your data ---
+  exportReady: 'Here is everything I keep about you, as a JSON file: your messages, summaries, self-check results and settings.',
+  exportCaption: 'Your Inner Talk data',
+  forgetConfirm: 'This deletes everything I keep about you: messages, summaries, self-check results and settings. It cannot be undone. Delete it all?',
+  forgetYes: 'Yes, delete everything',
+  forgetNo: 'No, keep it',
+  forgetDone: 'Done: everything I kept about you is deleted. If you write again, we start from the beginning. Take care of yourself.',
+  forgetCancelled: 'Nothing was deleted.',
 } as const;

@@ -129,9 +129,32 @@ async function readParams(req: IncomingMessage, url: URL): Promise<Record<string
     if (size > MAX_BODY_BYTES) throw new HttpError(413, 'Request Entity Too Large');
     chunks.push(buf);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = Buffer.concat(chunks);
+  const text = body.toString('utf8');
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (text.length === 0) return params;
+  if (type.includes('multipart/form-data')) {
+    // File uploads (sendDocument): fields as strings, a file as { fileName, size, content (UTF-8) }.
+    let form: FormData;
+    try {
+      form = await new Response(body, { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData();
+    } catch {
+      throw new HttpError(400, 'Bad Request: malformed multipart/form-data');
+    }
+    for (const [name, value] of form.entries()) {
+      params[name] = typeof value === 'string' ? parseMaybeJson(value) : { fileName: value.name, size: value.size, content: await value.text() };
+    }
+    // Clients (grammY among them) send `document=attach://<part>` and the file as that part.
+    for (const [name, value] of Object.entries(params)) {
+      if (typeof value !== 'string' || !value.startsWith('attach://')) continue;
+      const part = value.slice('attach://'.length);
+      if (part in params) {
+        params[name] = params[part];
+        delete params[part];
+      }
+    }
+    return params;
+  }
   if (type.includes('application/json')) {
     let parsed: unknown;
     try {
@@ -145,8 +168,17 @@ async function readParams(req: IncomingMessage, url: URL): Promise<Record<string
   if (type.includes('application/x-www-form-urlencoded')) {
     Object.assign(params, Object.fromEntries(new URLSearchParams(text)));
   }
-  // multipart/form-data (file uploads) is not supported by the emulator: parameters stay empty.
   return params;
+}
+
+/** grammY sends objects in form fields as JSON (e.g. reply_markup); numbers and text stay strings. */
+function parseMaybeJson(value: string): unknown {
+  if (!value.startsWith('{') && !value.startsWith('[')) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
 }
 
 function toInt(value: unknown): number | undefined {
@@ -327,6 +359,8 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
     sendJson(res, 200, { ok: true, result });
   };
 
+  // Documents get ids far from telegram-test-api's own message ids.
+  let documentMessageId = 1_000_000;
   const handleBotApi = async (token: string, method: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const call: BotApiCall = { token, method, payload: {}, status: 0, at: Date.now() };
     calls.push(call);
@@ -355,6 +389,28 @@ export async function startTelegramEmulator(options: TelegramEmulatorOptions = {
         }
         if (params.drop_pending_updates === true || params.drop_pending_updates === 'true') for (const u of unconfirmed(token)) u.isRead = true;
         sendJson(res, 200, { ok: true, result: true, description: hookUrl ? 'Webhook was set' : 'Webhook was deleted' });
+        return;
+      }
+      case 'sendDocument': {
+        // Not in telegram-test-api: recorded here (the call's payload holds the file) and answered
+        // like Telegram does, with a message of its own id range.
+        const chatId = toInt(params.chat_id);
+        const document = params.document as { fileName?: string; size?: number } | undefined;
+        if (chatId === undefined || !document || typeof document !== 'object') {
+          telegramError(res, 400, 'Bad Request: chat_id and a document file are required');
+          return;
+        }
+        documentMessageId += 1;
+        sendJson(res, 200, {
+          ok: true,
+          result: {
+            message_id: documentMessageId,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: chatId, type: 'private' },
+            document: { file_id: `doc${documentMessageId}`, file_unique_id: `doc${documentMessageId}`, file_name: document.fileName, file_size: document.size },
+            ...(typeof params.caption === 'string' && { caption: params.caption }),
+          },
+        });
         return;
       }
       case 'deleteWebhook':

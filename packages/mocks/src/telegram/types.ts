@@ -38,7 +38,7 @@ export interface BotMessage {
 export interface BotApiCall {
   token: string;
   method: string;
-  /** Parameters (JSON body, form fields and query string merged); `{}` for multipart uploads. */
+  /** Parameters (JSON body, form fields and query string merged); a multipart file as `{ fileName, size, content }`. */
   payload: Record<string, unknown>;
   /** HTTP status the emulator answered with (0 while the call is in flight). */
   status: number;

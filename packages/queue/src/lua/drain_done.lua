@@ -6,6 +6,8 @@
   KEYS[1]  <prefix>:chat:{<chat>}:lock   STRING  the owner
   KEYS[2]  <prefix>:chat:{<chat>}:inbox  LIST    "<update_id>|<entry json>"
   KEYS[3]  <prefix>:chat:{<chat>}:fails  HASH    update_id -> failed attempts
+  KEYS[4…] keys of the chat (same hash tag) that only matter until the turn is done, e.g. its turn-size
+           marker and its delivery ledger: deleted together with the entries
   ARGV[1]  owner
   ARGV[2]  update_id expected at the head (guards against removing entries someone else handled)
   ARGV[3]  COUNT: how many entries the handled turn covered (1, or more for coalesced messages)
@@ -28,6 +30,9 @@ for _, entry in ipairs(removed) do
   redis.call('HDEL', KEYS[3], string.match(entry, '^(%d+)|'))
 end
 redis.call('LTRIM', KEYS[2], count, -1)
+for i = 4, #KEYS do
+  redis.call('DEL', KEYS[i])
+end
 local left = redis.call('LLEN', KEYS[2])
 if left == 0 and ARGV[4] == '1' then
   redis.call('DEL', KEYS[1])

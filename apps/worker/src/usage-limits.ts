@@ -1,0 +1,80 @@
+import type { Redis } from 'ioredis';
+import type { UsageLimits } from '@inner-talk/conversation';
+import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
+
+const DAY_SECONDS = 86_400;
+
+/**
+ * Per-person abuse and cost limits shared by all workers through Redis: at most
+ * `messagesPerMinute` messages in a clock minute and `dailyTokenBudget` model tokens per UTC day.
+ *
+ * Why not the gateway's sliding-log limiter: these limits protect the service from one person, not a
+ * provider quota, and a fixed minute window is what the person is told ("in a minute"); a set of
+ * turn keys per minute makes a retried turn count once.
+ *
+ * Fails open (a Redis error admits the message): a limit must never silence someone in distress
+ * because Redis hiccupped; the gateway's own limits still protect the providers.
+ */
+export class RedisUsageLimits implements UsageLimits {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly options: { messagesPerMinute: number; dailyTokenBudget: number; metrics?: ClusterMetricsWriter; now?: () => number },
+  ) {}
+
+  get dailyTokenBudget(): number {
+    return this.options.dailyTokenBudget;
+  }
+
+  async admitMessage(userId: string, turnKey: string): Promise<boolean> {
+    const minute = Math.floor(this.now() / 60_000);
+    const key = `${this.prefix}:limit:{${userId}}:m:${minute}`;
+    try {
+      const result = await this.redis.multi().sadd(key, turnKey).expire(key, 120).scard(key).exec();
+      const admitted = Number(result?.[2]?.[1] ?? 0) <= this.options.messagesPerMinute;
+      if (!admitted) this.count('rate');
+      return admitted;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Asked once per admitted message, so a result at or over the budget is counted as a limited message. */
+  async tokensToday(userId: string): Promise<number> {
+    try {
+      const spent = Number((await this.redis.get(this.dayKey(userId))) ?? 0);
+      if (spent >= this.options.dailyTokenBudget) this.count('daily_tokens');
+      return spent;
+    } catch {
+      return 0;
+    }
+  }
+
+  async addTokens(userId: string, tokens: number): Promise<void> {
+    if (tokens <= 0) return;
+    const key = this.dayKey(userId);
+    await this.redis
+      .multi()
+      .incrby(key, Math.round(tokens))
+      .expire(key, 2 * DAY_SECONDS)
+      .exec()
+      .catch(() => undefined);
+  }
+
+  /** Every key of a person's limits (for forget): the counters hold ids and numbers only. */
+  keyPattern(userId: string): string {
+    return `${this.prefix}:limit:{${userId}}:*`;
+  }
+
+  private count(limit: 'rate' | 'daily_tokens'): void {
+    this.options.metrics?.record([{ spec: METRICS.limitedMessages, labels: { limit } }]).catch(() => undefined);
+  }
+
+  private dayKey(userId: string): string {
+    return `${this.prefix}:limit:{${userId}}:t:${new Date(this.now()).toISOString().slice(0, 10)}`;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}

@@ -1,0 +1,153 @@
+import type { Collection, Db } from 'mongodb';
+import type { Vault } from '@inner-talk/vault';
+import { openFields, sealFields } from './personal-data';
+
+export type SessionEndReason = 'command' | 'inactivity' | 'budget' | 'new_session';
+
+/**
+ * One conversation session, summary opened. The same shape as the conversation core's SessionState:
+ * the core defines what it needs and knows no storage; this store provides it (checked where the
+ * worker wires the two together).
+ */
+export interface SessionState {
+  id: string;
+  userId: string;
+  status: 'active' | 'ended';
+  startedAt: Date;
+  lastMessageAt: Date;
+  tokens: number;
+  startedByTurn: string;
+  previousSessionId: string | null;
+  endedAt: Date | null;
+  endReason: SessionEndReason | null;
+  endedByTurn: string | null;
+  summary: string | null;
+}
+
+interface SessionDoc {
+  _id: string;
+  userId: string;
+  status: 'active' | 'ended';
+  startedAt: Date;
+  lastMessageAt: Date;
+  tokens: number;
+  startedByTurn: string;
+  previousSessionId: string | null;
+  endedAt?: Date;
+  endReason?: SessionEndReason;
+  endedByTurn?: string;
+  /** Sealed by the vault. */
+  summary?: string;
+}
+
+export const SESSIONS_COLLECTION = 'sessions';
+
+/**
+ * Conversation sessions and their summaries in MongoDB.
+ *
+ * Guarantees: the session id is chosen by the caller (derived from the event that starts it), so a
+ * retried start is one document; ending is conditional on the session being active, so two endings
+ * cannot both write a summary (the first wins, `end` reports which). Summaries are stored sealed.
+ * The conversation handles one person's events one at a time, so there is at most one active session
+ * per person.
+ */
+export class SessionStore {
+  private readonly sessions: Collection<SessionDoc>;
+
+  constructor(
+    db: Db,
+    private readonly options: { vault: Vault },
+  ) {
+    if (!options?.vault) throw new TypeError('SessionStore needs a vault (options.vault)');
+    this.sessions = db.collection<SessionDoc>(SESSIONS_COLLECTION);
+  }
+
+  /** Creates the indexes reads rely on. Safe to call at every start. */
+  async ensureIndexes(): Promise<void> {
+    await this.sessions.createIndex({ userId: 1, status: 1, startedAt: -1 }, { name: 'user_sessions' });
+  }
+
+  /** The person's active session, if any. */
+  async activeSession(userId: string): Promise<SessionState | null> {
+    const doc = await this.sessions.findOne({ userId, status: 'active' }, { sort: { startedAt: -1 } });
+    return doc ? this.state(doc) : null;
+  }
+
+  /** A session by id, if it exists (and belongs to `userId`). */
+  async session(userId: string, id: string): Promise<SessionState | null> {
+    const doc = await this.sessions.findOne({ _id: id, userId });
+    return doc ? this.state(doc) : null;
+  }
+
+  /** Starts session `id`; starting the same id again returns the stored one unchanged. */
+  async start(session: { id: string; userId: string; at: Date; turnKey: string; previousSessionId: string | null }): Promise<SessionState> {
+    const doc: SessionDoc = {
+      _id: session.id,
+      userId: session.userId,
+      status: 'active',
+      startedAt: session.at,
+      lastMessageAt: session.at,
+      tokens: 0,
+      startedByTurn: session.turnKey,
+      previousSessionId: session.previousSessionId,
+    };
+    await this.sessions.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
+    return this.state((await this.sessions.findOne({ _id: doc._id })) ?? doc);
+  }
+
+  /** Records activity: the latest message time (never moved back) and tokens spent. */
+  async recordActivity(id: string, at: Date, tokens: number): Promise<void> {
+    await this.sessions.updateOne({ _id: id }, { $max: { lastMessageAt: at }, $inc: { tokens: Math.max(0, Math.round(tokens)) } });
+  }
+
+  /**
+   * Ends session `id` with its summary (null: nothing to sum up). Returns true if this call ended it,
+   * false if it had already ended (then the stored outcome stands).
+   */
+  async end(change: { id: string; at: Date; reason: SessionEndReason; turnKey: string; summary: string | null }): Promise<boolean> {
+    const set: Partial<SessionDoc> = { status: 'ended', endedAt: change.at, endReason: change.reason, endedByTurn: change.turnKey };
+    if (change.summary !== null) set.summary = sealFields(this.options.vault, 'sessions', { _id: change.id, summary: change.summary }).summary;
+    const result = await this.sessions.updateOne({ _id: change.id, status: 'active' }, { $set: set });
+    return result.modifiedCount === 1;
+  }
+
+  /** The person's most recently ended session, if any. */
+  async lastEnded(userId: string): Promise<SessionState | null> {
+    const doc = await this.sessions.findOne({ userId, status: 'ended' }, { sort: { endedAt: -1 } });
+    return doc ? this.state(doc) : null;
+  }
+
+  /** Ended sessions that have a summary, newest first, at most `limit`. */
+  async summaries(userId: string, limit: number): Promise<SessionState[]> {
+    const docs = await this.sessions
+      .find({ userId, status: 'ended', summary: { $exists: true } })
+      .sort({ endedAt: -1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => this.state(doc));
+  }
+
+  /** Deletes one ended session with its summary; true if it existed. Only the owner's id matches. */
+  async delete(userId: string, id: string): Promise<boolean> {
+    const result = await this.sessions.deleteOne({ _id: id, userId, status: 'ended' });
+    return result.deletedCount === 1;
+  }
+
+  private state(doc: SessionDoc): SessionState {
+    const opened = openFields(this.options.vault, 'sessions', doc);
+    return {
+      id: doc._id,
+      userId: doc.userId,
+      status: doc.status,
+      startedAt: doc.startedAt,
+      lastMessageAt: doc.lastMessageAt,
+      tokens: doc.tokens,
+      startedByTurn: doc.startedByTurn,
+      previousSessionId: doc.previousSessionId ?? null,
+      endedAt: doc.endedAt ?? null,
+      endReason: doc.endReason ?? null,
+      endedByTurn: doc.endedByTurn ?? null,
+      summary: opened.summary ?? null,
+    };
+  }
+}
