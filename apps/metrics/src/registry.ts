@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Gauge, Registry } from 'prom-client';
 import { deadLettersKey, QUEUE_NAMES } from '@inner-talk/queue';
-import { METRICS, registerClusterMetrics } from '@inner-talk/telemetry';
+import { ActivePeople, METRICS, registerClusterMetrics } from '@inner-talk/telemetry';
 import { readBreakers, readCooldowns } from './gateway-state';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -13,7 +13,8 @@ const BREAKER_PROVIDER_PREFIX = 'provider:';
  * process, so it can restart or run twice without changing a number):
  * - cluster-wide histograms, counters and recent-window quantiles written by every worker to Redis;
  * - queue depth by state, dead letters and live workers from BullMQ;
- * - the LLM gateway's breaker states and key cooldowns from its shared Redis state.
+ * - the LLM gateway's breaker states and key cooldowns from its shared Redis state;
+ * - people active within recent windows (ActivePeople).
  */
 export function buildRegistry(redis: Redis, prefix: string): { registry: Registry; close(): Promise<void> } {
   const registry = new Registry();
@@ -78,6 +79,18 @@ export function buildRegistry(redis: Redis, prefix: string): { registry: Registr
       const counts = await readCooldowns(redis, prefix);
       this.reset();
       for (const c of counts) this.set({ provider: c.provider, reason: c.reason }, c.keys);
+    },
+  });
+
+  const activePeople = new ActivePeople(redis, prefix);
+  new Gauge({
+    name: 'innertalk_active_people',
+    help: 'People whose update was handled within the window (5m, 30m, 24h), cluster-wide',
+    labelNames: ['window'],
+    registers: [registry],
+    async collect() {
+      const counts = await activePeople.count();
+      for (const [window, count] of Object.entries(counts)) this.set({ window }, count);
     },
   });
 

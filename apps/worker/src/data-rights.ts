@@ -12,6 +12,8 @@ export interface WorkerDataRightsDeps {
   inbox: ChatInbox;
   /** Redis keys (or SCAN patterns, with `*`) that hold something of the person, e.g. the context cache. */
   redisKeysOf(userId: string): string[];
+  /** Anything else kept per chat outside those keys (e.g. the active-people gauge's member). */
+  forgetChat?(chat: string): Promise<void>;
 }
 
 /**
@@ -36,6 +38,7 @@ export class WorkerDataRights implements DataRights {
   async forget(userId: string, turnKey: string): Promise<void> {
     const chat = chatOf(userId);
     const deadLetters = chat === null ? 0 : await this.deps.inbox.forget(chat);
+    if (chat !== null) await this.deps.forgetChat?.(chat);
     let redisKeys = 0;
     for (const pattern of this.deps.redisKeysOf(userId)) redisKeys += await this.deleteKeys(pattern);
     const deleted = await forgetUserData(this.deps.db, userId);

@@ -2,7 +2,7 @@ import { BotError, GrammyError, HttpError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import type { ChatInbox, InboxEntry } from '@inner-talk/queue';
-import { METRICS, type ClusterMetricsWriter, type Logger, type MetricSample } from '@inner-talk/telemetry';
+import { METRICS, type ActivePeople, type ClusterMetricsWriter, type Logger, type MetricSample } from '@inner-talk/telemetry';
 import type { UpdateReport } from './bot';
 import { turnLength, turnUpdate, type CoalescePolicy } from './coalesce';
 import { TelegramCooldownError } from './outbound';
@@ -33,6 +33,8 @@ export interface DrainDeps {
   turnKeys?(chat: string, turnKey: string): string[];
   /** Tells the person, kindly, that a message could not be answered (after every attempt failed). */
   notifyDeadLetter(entry: InboxEntry): Promise<void>;
+  /** Counts the people behind handled turns (innertalk_active_people); none in unit tests. */
+  activePeople?: ActivePeople;
   /** True once the process is shutting down: finish the current turn, then hand over. */
   isClosing(): boolean;
   now?: () => number;
@@ -153,6 +155,7 @@ export class ChatDrainer {
       clearInterval(renew);
       this.deps.reports.delete(head.updateId);
       await this.record(entries, report, outcome, startedAt, log);
+      if (outcome === 'ok') await this.deps.activePeople?.touch(chat);
     }
   }
 

@@ -7,7 +7,7 @@ import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, que
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
-import { ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
+import { ActivePeople, ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
 import { drainPolicy, loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
@@ -45,7 +45,15 @@ async function main(): Promise<StopApp> {
   const inbox = new ChatInbox(redis, env.REDIS_PREFIX);
   const contextCache = new RedisContextCache(redis, env.REDIS_PREFIX, { vault, ttlSeconds: env.CONTEXT_CACHE_TTL_S, metrics });
   const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
-  const dataRights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (userId) => [contextCache.keyOf(userId), limits.keyPattern(userId)] });
+  const activePeople = new ActivePeople(redis, env.REDIS_PREFIX);
+  const dataRights = new WorkerDataRights({
+    db: mongo.db,
+    vault,
+    redis,
+    inbox,
+    redisKeysOf: (userId) => [contextCache.keyOf(userId), limits.keyPattern(userId)],
+    forgetChat: (chat) => activePeople.forget(chat),
+  });
   const conversation = new Conversation({
     model: llm.gateway,
     memory: store,
@@ -87,6 +95,7 @@ async function main(): Promise<StopApp> {
     policy: drainPolicy(env),
     runTurn: (chat, turnKey, handle) => ledger.run(chat, turnKey, handle),
     turnKeys: (chat, turnKey) => [ledger.keyOf(chat, turnKey)],
+    activePeople,
     notifyDeadLetter: async (entry) => {
       const chatId = Number(chatKeyOf(entry.update));
       if (!Number.isSafeInteger(chatId)) return;

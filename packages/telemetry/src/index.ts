@@ -18,3 +18,4 @@ export { handleProbe } from './probes';
 export type { ReadinessCheck } from './probes';
 export { runApp } from './lifecycle';
 export type { StopApp } from './lifecycle';
+export { ActivePeople, ACTIVE_PEOPLE_WINDOWS } from './active-people';
