@@ -56,6 +56,7 @@ async function main(): Promise<StopApp> {
   });
   const conversation = new Conversation({
     model: llm.gateway,
+    ...(llm.light && { lightModel: llm.light }),
     memory: store,
     consents,
     selfChecks,

@@ -3,10 +3,11 @@ import { METRICS, type ClusterMetricsWriter, type Logger, type MetricSample } fr
 import type { WorkerEnv } from './env';
 
 /**
- * The worker's LLM gateway: shared breaker/limiter/cooldown state in Redis, incident lines for
- * every breaker transition this process causes, and per-call metrics (latency, tokens, cost).
+ * The worker's LLM gateways (the main chain, and the light chain for simple messages when
+ * LLM_LIGHT_CHAIN is set): shared breaker/limiter/cooldown state in Redis, incident lines for every
+ * breaker transition this process causes, and per-call metrics (latency, tokens, cost).
  */
-export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: ClusterMetricsWriter): Promise<{ gateway: LlmGateway; state: GatewayState }> {
+export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: ClusterMetricsWriter): Promise<{ gateway: LlmGateway; light: LlmGateway | null; state: GatewayState }> {
   const incidents = logger.child({ component: 'llm-gateway' });
   const state = await createGatewayState({
     redisUrl: env.REDIS_URL,
@@ -37,7 +38,9 @@ export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: Clus
   };
   countLimiterRejections(state.limiter, metrics);
   const gateway = new LlmGateway({ config: env.gateway, ...state, observer: { onCall } });
-  return { gateway, state };
+  // The cheaper tier shares the state (limits, cooldowns, breakers are per provider name anyway).
+  const light = env.gateway.lightChain.length > 0 ? new LlmGateway({ config: { ...env.gateway, chain: env.gateway.lightChain }, ...state, observer: { onCall } }) : null;
+  return { gateway, light, state };
 }
 
 /**

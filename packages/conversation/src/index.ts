@@ -27,3 +27,4 @@ export { TEXTS, LOCALES, localeFromLanguageCode, fill, placeholdersOf } from './
 export type { Locale, Texts } from './locales';
 export { crisisCheck } from './safety';
 export type { CrisisCheckOptions } from './safety';
+export { isSimpleMessage } from './simple-messages';

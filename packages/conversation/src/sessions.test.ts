@@ -253,3 +253,34 @@ describe('limits and data rights', () => {
     expect(rightsCalls).toEqual(['export tg:302', 'forget tg:302', 'forget tg:302']);
   });
 });
+
+describe('the cheaper tier for simple messages', () => {
+  let h: Harness;
+  let lightCalls = 0;
+  let lightFails = false;
+  beforeAll(async () => {
+    h = await startHarness('light', phraseOnly, {
+      lightModel: {
+        name: 'light',
+        model: 'light-model',
+        complete: async (request) => {
+          lightCalls += 1;
+          if (lightFails) throw new Error('light tier down');
+          return { text: `light: ${request.turns.at(-1)?.text ?? ''}`, usage: { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1, reasoningTokens: 0 }, provider: 'light', model: 'light-model', latencyMs: 1 };
+        },
+      },
+    });
+  });
+  afterAll(() => stopHarness(h));
+
+  it('answers greetings and thanks with the light model, everything else with the main one, and falls back when the light one fails', async () => {
+    await h.consents.grantConsent('tg:401', 'en', new Date(h.clock.now));
+    expect(await h.conversation.handle(text('tg:401', 'Hi!'))).toEqual([{ text: 'light: Hi!' }]);
+    h.clock.now += 1000;
+    expect(await h.conversation.handle(text('tg:401', 'I could not sleep again'))).toEqual([{ text: 'Mock reply to: I could not sleep again' }]);
+    h.clock.now += 1000;
+    lightFails = true;
+    expect(await h.conversation.handle(text('tg:401', 'thanks'))).toEqual([{ text: 'Mock reply to: thanks' }]);
+    expect(lightCalls).toBe(2);
+  });
+});

@@ -177,6 +177,11 @@ export interface SafetyCheck {
 
 export interface ConversationOptions {
   model: ChatProvider;
+  /**
+   * A cheaper model for simple messages (greetings, thanks, short acknowledgements; see
+   * `isSimpleMessage`). When it fails, the main model answers.
+   */
+  lightModel?: ChatProvider;
   memory: ConversationMemory;
   consents: ConsentMemory;
   selfChecks: SelfCheckMemory;

@@ -35,6 +35,11 @@ export interface ProviderRoute {
 export interface GatewayConfig {
   /** The order of providers: the first is the primary. */
   chain: ProviderRoute[];
+  /**
+   * A cheaper chain for simple messages (greetings, thanks, short acknowledgements); empty when not
+   * configured. Its providers are configured like any other (`LLM_<NAME>_*`).
+   */
+  lightChain: ProviderRoute[];
   breaker: { failureThreshold: number; openMs: number; errorRate: { threshold: number; minCalls: number; windowMs: number } | false };
 }
 
@@ -55,13 +60,17 @@ const providerSchema = z.object({
   TIMEOUT_MS: positiveInt(20_000),
 });
 
-const globalSchema = z.object({
-  LLM_CHAIN: z
+const providerNames = (fallback: string, required: boolean) =>
+  z
     .string()
-    .default('gemini,openai')
+    .default(fallback)
     .transform((s) => s.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean))
-    .refine((names) => names.length > 0 && names.every((n) => NAME.test(n)), 'must be a comma-separated list of provider names (a-z, 0-9, _)')
-    .refine((names) => new Set(names).size === names.length, 'names a provider twice'),
+    .refine((names) => (names.length > 0 || !required) && names.every((n) => NAME.test(n)), 'must be a comma-separated list of provider names (a-z, 0-9, _)')
+    .refine((names) => new Set(names).size === names.length, 'names a provider twice');
+
+const globalSchema = z.object({
+  LLM_CHAIN: providerNames('gemini,openai', true),
+  LLM_LIGHT_CHAIN: providerNames('', false),
   LLM_BREAKER_FAILURES: positiveInt(3),
   LLM_BREAKER_OPEN_MS: positiveInt(30_000),
   LLM_BREAKER_ERROR_RATE: z.coerce.number().min(0).max(1, 'must be between 0 and 1 (0 turns the rule off)').default(0.5),
@@ -80,6 +89,7 @@ const DEFAULTS: Record<string, { API: 'gemini' | 'openai'; MODEL: string }> = {
  * never read process.env):
  *
  *   LLM_CHAIN=gemini,openai                 provider names in fallback order (default gemini,openai)
+ *   LLM_LIGHT_CHAIN=gemini_lite              optional cheaper chain for simple messages (default: none)
  *   LLM_<NAME>_KEYS=scope:key,scope:key      API keys, each with the quota scope it spends; a key
  *                                            without `scope:` is its own scope
  *   LLM_<NAME>_API=gemini|openai             dialect (default: gemini/openai for those names; required otherwise)
@@ -105,8 +115,8 @@ export function parseGatewayEnv(env: Readonly<Record<string, string | undefined>
     issues('', global.error);
     throw new ConfigError(app, problems);
   }
-  const chain: ProviderRoute[] = [];
-  for (const name of global.data.LLM_CHAIN) {
+  const routes = new Map<string, ProviderRoute>();
+  for (const name of new Set([...global.data.LLM_CHAIN, ...global.data.LLM_LIGHT_CHAIN])) {
     const prefix = `LLM_${name.toUpperCase()}_`;
     const raw: Record<string, string> = { ...(DEFAULTS[name] ?? {}) };
     for (const [k, v] of Object.entries(clean)) if (k.startsWith(prefix)) raw[k.slice(prefix.length)] = v;
@@ -125,7 +135,7 @@ export function parseGatewayEnv(env: Readonly<Record<string, string | undefined>
         return colon > 0 ? { id, scope: entry.slice(0, colon), apiKey: entry.slice(colon + 1) } : { id, scope: id, apiKey: entry };
       });
     if (keys.some((k) => k.apiKey === '')) problems.push(`${prefix}KEYS: an entry has a scope but no key`);
-    chain.push({
+    routes.set(name, {
       name,
       api: p.API,
       ...(p.BASE_URL && { baseUrl: p.BASE_URL }),
@@ -139,8 +149,10 @@ export function parseGatewayEnv(env: Readonly<Record<string, string | undefined>
   }
   if (problems.length) throw new ConfigError(app, problems);
   const g = global.data;
+  const routesOf = (names: readonly string[]) => names.map((n) => routes.get(n)).filter((r): r is ProviderRoute => r !== undefined);
   return {
-    chain,
+    chain: routesOf(g.LLM_CHAIN),
+    lightChain: routesOf(g.LLM_LIGHT_CHAIN),
     breaker: {
       failureThreshold: g.LLM_BREAKER_FAILURES,
       openMs: g.LLM_BREAKER_OPEN_MS,

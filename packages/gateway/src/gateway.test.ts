@@ -138,6 +138,17 @@ describe('parseGatewayEnv', () => {
     expect(config.breaker).toMatchObject({ failureThreshold: 3, openMs: 30_000 });
   });
 
+  it('builds an optional light chain for simple messages from providers configured the same way', () => {
+    expect(parseGatewayEnv({ LLM_GEMINI_KEYS: 'a', LLM_OPENAI_KEYS: 'b' }).lightChain).toEqual([]);
+    const config = parseGatewayEnv({ LLM_CHAIN: 'gemini', LLM_LIGHT_CHAIN: 'gemini_lite,gemini', LLM_GEMINI_KEYS: 'p1:a', LLM_GEMINI_LITE_API: 'gemini', LLM_GEMINI_LITE_KEYS: 'p1:a', LLM_GEMINI_LITE_MODEL: 'gemini-2.5-flash-lite', LLM_GEMINI_LITE_PRICE_INPUT: '0.10' });
+    expect(config.chain.map((r) => r.name)).toEqual(['gemini']);
+    expect(config.lightChain.map((r) => [r.name, r.model, r.price.inputPerM])).toEqual([
+      ['gemini_lite', 'gemini-2.5-flash-lite', 0.1],
+      ['gemini', 'gemini-2.5-flash', 0],
+    ]);
+    expect(() => parseGatewayEnv({ LLM_GEMINI_KEYS: 'a', LLM_OPENAI_KEYS: 'b', LLM_LIGHT_CHAIN: 'cheap' })).toThrow(expect.objectContaining({ problems: expect.arrayContaining(['LLM_CHEAP_KEYS: is required but not set']) }));
+  });
+
   it('names missing keys and unknown dialects without echoing values', () => {
     expect(() => parseGatewayEnv({ LLM_CHAIN: 'gemini,local', LLM_LOCAL_KEYS: 'secret-value' })).toThrow(
       expect.objectContaining({ problems: ['LLM_GEMINI_KEYS: is required but not set', 'LLM_LOCAL_API: is required but not set', 'LLM_LOCAL_MODEL: is required but not set'] }),

@@ -1,4 +1,5 @@
 import { classifyByPhrases } from '@inner-talk/safety';
+import { isSimpleMessage } from '../simple-messages';
 import type { Reply } from '../types';
 import { assemblePrompt, longTermContext } from './context';
 import { sessionForText } from './sessions';
@@ -63,7 +64,10 @@ async function modelReply(turn: Turn<'text'>, sessionId: string): Promise<string
   await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId });
 
   const prompt = assemblePrompt(await longTermContext(turn), history, incoming.text, turn.deps.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET);
-  const result = await model.complete({ ...prompt, timeoutMs: turn.deps.llmTimeoutMs, maxOutputTokens: turn.deps.maxOutputTokens ?? 600 });
+  const request = { ...prompt, timeoutMs: turn.deps.llmTimeoutMs, maxOutputTokens: turn.deps.maxOutputTokens ?? 600 };
+  const light = turn.deps.lightModel;
+  // Simple messages go to the cheaper tier; if it cannot answer, the main model does.
+  const result = light && isSimpleMessage(incoming.text) ? await light.complete(request).catch(() => model.complete(request)) : await model.complete(request);
   // Stored strictly after the person's message, so history never shows the two out of order.
   const answeredAt = new Date(Math.max(turn.clock().getTime(), now.getTime() + 1));
   await memory.saveMessage({ userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId });
