@@ -36,6 +36,21 @@ export class InvalidJobError extends Error {
   }
 }
 
+/**
+ * Raised for an update that passed the schema but cannot be stored: JSON nested so deeply that
+ * serialising it overflows the stack. Storing it again can never succeed, so it is a bad body
+ * (answered 400), not an outage (503, after which Telegram would redeliver it forever).
+ */
+export class UnstorableUpdateError extends Error {
+  override readonly name = 'UnstorableUpdateError';
+  constructor(
+    readonly updateId: number,
+    options?: ErrorOptions,
+  ) {
+    super(`Update ${updateId} cannot be serialised for storage`, options);
+  }
+}
+
 /** Parses job data for `queue` with `schema`; throws InvalidJobError (naming fields, not values) on mismatch. */
 export function parseJob<S extends z.ZodType>(queue: string, schema: S, data: unknown): z.infer<S> {
   const result = schema.safeParse(data);
