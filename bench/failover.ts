@@ -326,7 +326,11 @@ async function main(): Promise<void> {
     const open: BreakerIncident | undefined = gem.find((i) => i.from === 'closed' && i.to === 'open' && i.at >= killedAt);
     const closed = gem.find((i) => i.to === 'closed' && i.at >= restoredAt);
     const outage = events.fallbacks.filter((f) => f.startedAt >= killedAt);
-    const failover = outage.map((f) => f.failoverMs);
+    // The switch time: from the later of the message's first attempt and the kill to the start of the
+    // answering attempt. Time a call spent on the primary while it was still healthy is not lost to
+    // the failure (it is in `waited_ms_*`, which counts from the first attempt).
+    const failover = outage.map((f) => f.startedAt - Math.max(f.startedAt - f.failoverMs, killedAt));
+    const waited = outage.map((f) => f.failoverMs);
     // Messages whose primary call was already running when the primary died lost that call's time.
     const inflightAtKill = outage.filter((f) => f.startedAt - f.failoverMs < killedAt);
     const afterKill = outage.filter((f) => f.startedAt - f.failoverMs >= killedAt).map((f) => f.failoverMs);
@@ -351,7 +355,7 @@ async function main(): Promise<void> {
     for (const l of describeIncidents(gem, t0)) out(`  ${l}`);
     out(`primary killed at ${rel(killedAt)}, restored at ${rel(restoredAt)}`);
     if (open) out(`opened ${open.at - killedAt} ms after the kill; failed primary calls that ended before the open: ${failuresBeforeOpen}`);
-    out(`fallback answers after the kill: ${outage.length}; failoverMs ${summary(failover)}`);
+    out(`fallback answers after the kill: ${outage.length}; switch time after the failure ${summary(failover)}; waited since the first attempt ${summary(waited)}`);
     out(`  of which ${inflightAtKill.length} had their primary call in flight when it died (failoverMs ${summary(inflightAtKill.map((f) => f.failoverMs))})`);
     out(`  messages begun after the kill: ${summary(afterKill)}; begun after the breaker opened: ${summary(afterOpen)}`);
     out(`per-process propagation (open → start of the worker's last failed primary call before the next transition):`);
@@ -373,6 +377,9 @@ async function main(): Promise<void> {
       send_errors: sendErrors,
       fallback_answers: outage.length,
       failover_ms_max: round(max(failover)),
+      waited_ms_p50: round(percentile(waited, 50)),
+      waited_ms_p99: round(percentile(waited, 99)),
+      waited_ms_max: round(max(waited)),
       inflight_at_kill: inflightAtKill.length,
       failover_ms_p99_begun_after_kill: round(percentile(afterKill, 99)),
       failover_ms_p99_begun_after_open: round(percentile(afterOpen, 99)),
