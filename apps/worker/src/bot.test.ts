@@ -71,8 +71,8 @@ describe('worker bot: Telegram adapter', () => {
     await bot.handleUpdate(textUpdate(3, 'hello /start') as never);
     await bot.handleUpdate({ update_id: 4, message: { message_id: 4, date: date(), chat, from, sticker: { file_id: 'x' } } } as never);
     expect(seen).toEqual([
-      { kind: 'command', userId: `tg:${CHAT}`, locale: 'ru', turnKey: 'u1', name: 'start' },
-      { kind: 'command', userId: `tg:${CHAT}`, locale: 'ru', turnKey: 'u2', name: 'test' },
+      { kind: 'command', userId: `tg:${CHAT}`, locale: 'ru', turnKey: 'u1', name: 'start', args: '' },
+      { kind: 'command', userId: `tg:${CHAT}`, locale: 'ru', turnKey: 'u2', name: 'test', args: 'now' },
       { kind: 'text', userId: `tg:${CHAT}`, locale: 'ru', turnKey: 'u3', text: 'hello /start' },
       { kind: 'unsupported', userId: `tg:${CHAT}`, locale: 'ru', turnKey: 'u4' },
     ]);

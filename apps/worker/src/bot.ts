@@ -113,7 +113,8 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
     const person = personOf(ctx);
     if (!person) return;
     const name = commandOf(ctx.message);
-    await respond(ctx, ctx.chat.id, name === null ? { kind: 'text', ...person, text: ctx.message.text } : { kind: 'command', ...person, name });
+    const args = name === null ? '' : ctx.message.text.slice(ctx.message.entities?.[0]?.length ?? 0).trim();
+    await respond(ctx, ctx.chat.id, name === null ? { kind: 'text', ...person, text: ctx.message.text } : { kind: 'command', ...person, name, args });
   });
 
   bot.on('message', async (ctx) => {

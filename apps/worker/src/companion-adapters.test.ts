@@ -1,9 +1,11 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ChatInbox } from '@inner-talk/queue';
 import { ConsentStore, ConversationStore, connectMongo, SessionStore, type MongoConnection } from '@inner-talk/storage';
 import { METRICS, ClusterMetricsWriter } from '@inner-talk/telemetry';
 import { serviceUrls, textUpdate, uniquePrefix } from '@inner-talk/testkit';
 import { Vault } from '@inner-talk/vault';
+import { WorkerAdmin } from './admin';
 import { RedisContextCache } from './context-cache';
 import { WorkerDataRights } from './data-rights';
 import { RedisUsageLimits } from './usage-limits';
@@ -138,5 +140,43 @@ describe('worker adapters of the conversation: context cache, limits, data right
     const audit = await mongo.db.collection('audit_log').find({ subject: userId }).toArray();
     expect(audit.map((a) => a.action).sort()).toEqual(['data.export', 'data.forget']);
     expect(JSON.stringify(audit)).not.toContain('private');
+  });
+
+  it('admin console: allowlisted ids only, counts and ids without any text, every access audited', async () => {
+    const store = new ConversationStore(mongo.db, { vault });
+    const consents = new ConsentStore(mongo.db);
+    const inbox = new ChatInbox(redis, prefix);
+    const queue = new Queue('admin-test', { connection: redis, prefix });
+    try {
+      const admin = new WorkerAdmin({ adminIds: new Set(['1']), db: mongo.db, redis, prefix, queue });
+      await consents.grantConsent('tg:5', 'en', new Date());
+      await store.touchUser('tg:5', 'en', new Date());
+      await store.recordRiskEvent({ userId: 'tg:5', turnKey: 'u1', level: 'high', sources: ['phrases'], at: new Date() });
+      await inbox.push(textUpdate(9, 5, 'a secret sentence'), Date.now(), 't', 60_000);
+      await inbox.deadLetter({ chat: '5', updateIds: [9], error: { type: 'Error' }, attempts: 4, at: Date.now() });
+
+      expect(admin.isAdmin('tg:1')).toBe(true);
+      expect(admin.isAdmin('tg:5')).toBe(false);
+      expect(admin.isAdmin('web:1')).toBe(false);
+      const stats = await admin.run('tg:1', 'stats', 'u10');
+      expect(stats).toContain('people: 1 (consented: 1)');
+      expect(stats).toContain('risk events in 24 h: high 1, low 0');
+      expect(stats).toContain('dead letters: 1');
+      const letters = await admin.run('tg:1', 'deadletters', 'u11');
+      expect(letters).toMatch(/chat 5 update 9/);
+      expect(letters + stats).not.toContain('secret');
+      expect(await admin.run('tg:1', '', 'u12')).toContain('/admin stats');
+      await admin.refused('tg:5', 'u13');
+
+      const audit = await mongo.db.collection('audit_log').find({}).sort({ at: 1 }).toArray();
+      expect(audit.map((a) => [a.actor, a.action]).sort()).toEqual([
+        ['admin:tg:1', 'admin.deadletters'],
+        ['admin:tg:1', 'admin.help'],
+        ['admin:tg:1', 'admin.stats'],
+        ['user:tg:5', 'admin.refused'],
+      ]);
+    } finally {
+      await queue.close();
+    }
   });
 });

@@ -42,6 +42,12 @@ const schema = commonEnv
     USER_MESSAGES_PER_MINUTE: positiveInt(12),
     /** Model tokens one person may spend per UTC day. */
     USER_DAILY_TOKEN_BUDGET: positiveInt(200_000),
+    /** Telegram user ids (comma-separated) allowed to use `/admin`; empty = nobody. */
+    ADMIN_TELEGRAM_IDS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((id) => id.trim()).filter(Boolean))
+      .refine((ids) => ids.every((id) => /^\d{1,20}$/.test(id)), 'must be comma-separated numeric Telegram user ids'),
   });
 
 export type WorkerEnv = z.infer<typeof schema> & { gateway: GatewayConfig; encryption: DataEncryptionConfig };

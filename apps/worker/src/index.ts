@@ -18,6 +18,7 @@ import { buildGateway } from './llm';
 import { RedisContextCache } from './context-cache';
 import { RedisUsageLimits } from './usage-limits';
 import { WorkerDataRights } from './data-rights';
+import { WorkerAdmin } from './admin';
 
 async function main(): Promise<StopApp> {
   const env = loadWorkerEnv();
@@ -46,6 +47,8 @@ async function main(): Promise<StopApp> {
   const contextCache = new RedisContextCache(redis, env.REDIS_PREFIX, { vault, ttlSeconds: env.CONTEXT_CACHE_TTL_S, metrics });
   const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
   const activePeople = new ActivePeople(redis, env.REDIS_PREFIX);
+  const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
+  const admin = new WorkerAdmin({ adminIds: new Set(env.ADMIN_TELEGRAM_IDS), db: mongo.db, redis, prefix: env.REDIS_PREFIX, queue: updatesQueue });
   const dataRights = new WorkerDataRights({
     db: mongo.db,
     vault,
@@ -64,6 +67,7 @@ async function main(): Promise<StopApp> {
     contextCache,
     limits,
     dataRights,
+    admin,
     sessionInactivityMs: env.SESSION_INACTIVITY_MS,
     sessionTokenBudget: env.SESSION_TOKEN_BUDGET,
     historyTokenBudget: env.CONTEXT_HISTORY_TOKENS,
@@ -85,7 +89,7 @@ async function main(): Promise<StopApp> {
 
   const ledger = new DeliveryLedger(redis, env.REDIS_PREFIX, { metrics, sentOnlyNotices: (error) => unwrap(error) instanceof AllProvidersUnavailableError });
   bot.api.config.use(plainTextFallback(), ledger.transformer());
-  const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
+
   let shuttingDown = false;
   const drainer = new ChatDrainer({
     bot,

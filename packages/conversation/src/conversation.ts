@@ -51,6 +51,8 @@ export class Conversation {
     // arrives after the consent record is gone and must confirm again, not restart onboarding).
     const forget = incoming.kind === 'choice' ? parseAction(incoming.action) : null;
     if (forget?.kind === 'forget') return forgetChoice(turn, forget.confirmed);
+    // Operators need no onboarding; everyone else gets the ordinary answer to an unknown command.
+    if (incoming.kind === 'command' && incoming.name === 'admin') return this.admin(turn, incoming.args ?? '');
     if (consent?.step !== 'consented') return beforeConsent(turn);
 
     const replies = await this.afterConsent(turn, consent);
@@ -62,6 +64,15 @@ export class Conversation {
       return [{ text: turn.texts.disclosureAfterAbsence }, ...replies];
     }
     return replies;
+  }
+
+  private async admin(turn: Turn, args: string): Promise<Reply[]> {
+    const adminConsole = this.options.admin;
+    if (!adminConsole?.isAdmin(turn.userId)) {
+      await adminConsole?.refused(turn.userId, turn.turnKey);
+      return [{ text: turn.texts.unknownCommand }];
+    }
+    return [{ text: await adminConsole.run(turn.userId, args, turn.turnKey) }];
   }
 
   private async afterConsent(turn: Turn, consent: ConsentState): Promise<Reply[]> {

@@ -1,5 +1,6 @@
 export { Conversation } from './conversation';
 export type {
+  AdminConsole,
   Button,
   ConsentMemory,
   ConsentState,

@@ -284,3 +284,30 @@ describe('the cheaper tier for simple messages', () => {
     expect(lightCalls).toBe(2);
   });
 });
+
+describe('the admin console route', () => {
+  const calls: string[] = [];
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('admin', phraseOnly, {
+      admin: {
+        isAdmin: (userId) => userId === 'tg:1',
+        run: async (userId, args) => {
+          calls.push(`run ${userId} ${args}`);
+          return `ran ${args}`;
+        },
+        refused: async (userId) => {
+          calls.push(`refused ${userId}`);
+        },
+      },
+    });
+  });
+  afterAll(() => stopHarness(h));
+
+  it('runs /admin for an allowlisted person without onboarding; anyone else gets the unknown-command answer, recorded as refused', async () => {
+    expect(await h.conversation.handle({ kind: 'command', userId: 'tg:1', locale: 'en', turnKey: nextKey(), name: 'admin', args: 'stats' })).toEqual([{ text: 'ran stats' }]);
+    expect(await h.conversation.handle({ kind: 'command', userId: 'tg:2', locale: 'en', turnKey: nextKey(), name: 'admin', args: 'stats' })).toEqual([{ text: TEXTS.en.unknownCommand }]);
+    expect(calls).toEqual(['run tg:1 stats', 'refused tg:2']);
+    expect(await documentsMentioning(h, 'tg:2')).toEqual([]);
+  });
+});

@@ -28,7 +28,7 @@ interface IncomingBase {
 /** Something a person did, in channel-neutral terms. */
 export type Incoming =
   /** A command such as `start`, `help`, `language`, `test`, `sos` (lower case, without `/`). */
-  | (IncomingBase & { kind: 'command'; name: string })
+  | (IncomingBase & { kind: 'command'; name: string; /** What follows the command, trimmed ('' when nothing). */ args?: string })
   | (IncomingBase & { kind: 'text'; text: string })
   /** The person chose a button; `action` is what the button carried (may be stale, foreign or forged). */
   | (IncomingBase & { kind: 'choice'; action: string })
@@ -170,6 +170,19 @@ export interface UsageLimits {
   readonly dailyTokenBudget: number;
 }
 
+/**
+ * Operator commands (`/admin …`) for allowlisted people. The conversation only routes: whoever is
+ * not allowlisted gets the ordinary unknown-command answer, so the console is not advertised. The
+ * implementation audits every access, allowed or not.
+ */
+export interface AdminConsole {
+  isAdmin(userId: string): boolean;
+  /** Runs `args` for an admin; the answer is plain text with ids and counts only. */
+  run(userId: string, args: string, turnKey: string): Promise<string>;
+  /** Records a refused attempt (someone not allowlisted sent `/admin`). */
+  refused(userId: string, turnKey: string): Promise<void>;
+}
+
 /** Crisis detection as the conversation needs it (the safety package's CrisisDetector). */
 export interface SafetyCheck {
   assess(text: string): Promise<{ level: 'none' | 'low' | 'high'; sources: readonly string[] }>;
@@ -190,6 +203,7 @@ export interface ConversationOptions {
   sessions: SessionMemory;
   contextCache?: ContextCache;
   dataRights?: DataRights;
+  admin?: AdminConsole;
   limits?: UsageLimits;
   /** How many earlier messages of the session are read for the prompt (before the token budget trims them). */
   historyMessages?: number;
