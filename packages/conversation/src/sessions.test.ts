@@ -311,3 +311,25 @@ describe('the admin console route', () => {
     expect(await documentsMentioning(h, 'tg:2')).toEqual([]);
   });
 });
+
+describe('crisis after a pause', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness('crisispause', phraseOnly);
+  });
+  afterAll(() => stopHarness(h));
+
+  it('answers with the crisis reply alone, no summary before it, and the conversation goes on in the same session', async () => {
+    await h.consents.grantConsent('tg:501', 'en', new Date(h.clock.now));
+    await h.conversation.handle(text('tg:501', 'a hard week at work'));
+    h.clock.now += 2 * 60 * MINUTE;
+    const key = nextKey();
+    const crisis = await h.conversation.handle(text('tg:501', 'I want to kill myself', 'en', key));
+    expect(crisis).toHaveLength(1);
+    expect(crisis[0]?.text).toContain(TEXTS.en.crisisHigh);
+    expect(await h.conversation.handle(text('tg:501', 'I want to kill myself', 'en', key))).toEqual(crisis); // a retry: the same
+    h.clock.now += MINUTE;
+    const [answer] = await h.conversation.handle(text('tg:501', 'thank you for listening'));
+    expect(answer?.text).toBe('Mock reply to: thank you for listening');
+  });
+});

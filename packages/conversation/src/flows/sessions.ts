@@ -73,6 +73,26 @@ export async function sessionForText(turn: TurnContext): Promise<{ session: Sess
   return { session, preface: previous ? endedPreface(turn, previous) : [] };
 }
 
+/**
+ * What a retried turn whose reply is already stored showed before that reply: the summary of the
+ * session this event ended, if it started one. Ends nothing.
+ */
+export async function retriedPreface(turn: TurnContext): Promise<Reply[]> {
+  const active = await turn.deps.sessions.activeSession(turn.userId);
+  return active?.startedByTurn === turn.turnKey ? prefaceOf(turn, active) : [];
+}
+
+/**
+ * The session for a message that gets the crisis reply: the open one whatever its age, or a new
+ * one. Nothing is summarized here, so the safety reply comes first and alone; an old session ends
+ * at the next ordinary message.
+ */
+export async function sessionForCrisis(turn: TurnContext): Promise<SessionState> {
+  const { sessions } = turn.deps;
+  const active = await sessions.activeSession(turn.userId);
+  return active ?? sessions.start({ id: sessionIdFor(turn), userId: turn.userId, at: turn.now, turnKey: turn.turnKey, previousSessionId: null });
+}
+
 /** The preface of a session started by this event (a retried turn): the summary of the one it ended. */
 async function prefaceOf(turn: TurnContext, session: SessionState): Promise<Reply[]> {
   if (!session.previousSessionId) return [];

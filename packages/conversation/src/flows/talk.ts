@@ -2,7 +2,7 @@ import { classifyByPhrases } from '@inner-talk/safety';
 import { isSimpleMessage } from '../simple-messages';
 import type { Reply } from '../types';
 import { assemblePrompt, longTermContext } from './context';
-import { sessionForText } from './sessions';
+import { retriedPreface, sessionForCrisis, sessionForText } from './sessions';
 import { crisisReply, type Turn } from './turn';
 
 const DEFAULT_HISTORY_TOKEN_BUDGET = 3_000;
@@ -24,7 +24,7 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   if (incoming.text.trim() === '') return [{ text: texts.emptyMessage }];
   const stored = await memory.findReply(userId, turnKey);
   // Replies are counted by position when a turn is re-run, so a retry repeats the preface too.
-  if (stored !== null) return [...(await sessionForText(turn)).preface, { text: stored }];
+  if (stored !== null) return [...(await retriedPreface(turn)), { text: stored }];
 
   if (limits) {
     const admitted = await limits.admitMessage(userId, turnKey);
@@ -41,15 +41,16 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   if (risk.level !== 'none') {
     await memory.recordRiskEvent({ userId, turnKey, level: risk.level, sources: risk.sources, at: now });
   }
-  const { session, preface } = await sessionForText(turn);
   if (risk.level === 'high') {
+    const session = await sessionForCrisis(turn);
     const reply = crisisReply(texts.crisisHigh, locale, texts);
     await memory.touchUser(userId, locale, now);
     await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id });
     await memory.saveMessage({ userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1), sessionId: session.id });
     await turn.deps.sessions.recordActivity(session.id, now, 0);
-    return [...preface, reply];
+    return [reply];
   }
+  const { session, preface } = await sessionForText(turn);
   const answer = await modelReply(turn, session.id);
   return [...preface, { text: answer }, ...(risk.level === 'low' ? [crisisReply(texts.crisisLow, locale, texts)] : [])];
 }
