@@ -1,6 +1,6 @@
 import { Bot } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import type { TelegramUpdatePayload } from '@inner-talk/queue';
+import { UnstorableUpdateError, type TelegramUpdatePayload } from '@inner-talk/queue';
 import type { Logger } from '@inner-talk/telemetry';
 
 export interface PollingOptions {
@@ -26,6 +26,11 @@ export function createPollingBot(options: PollingOptions): Bot {
         await options.accept(update);
         return;
       } catch (error) {
+        // Retrying cannot store it; holding the loop for it would stop every later update.
+        if (error instanceof UnstorableUpdateError) {
+          options.logger.warn({ updateId: update.update_id }, 'update cannot be stored (nested too deeply); dropped');
+          return;
+        }
         if (options.isStopping()) throw error;
         const waitMs = Math.min(5000, 100 * 2 ** attempt);
         options.logger.warn({ updateId: update.update_id, attempt, waitMs, err: { name: error instanceof Error ? error.name : typeof error } }, 'could not store update; retrying');

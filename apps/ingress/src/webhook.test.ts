@@ -75,6 +75,19 @@ describe('webhook handler with a real queue', () => {
     expect(await queue.queue.getJob('u8')).toBeUndefined();
   });
 
+  it('answers 400, not 503, to an update nested too deeply to store, so Telegram does not redeliver it forever', async () => {
+    const roomy = await serve(queue, 1_048_576);
+    try {
+      const depth = 50_000;
+      const res = await post(roomy.url, `{"update_id":11,"message":{"chat":{"id":44}},"x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expect(res.status).toBe(400);
+      expect(await queue.queue.getJob('u11')).toBeUndefined();
+      expect(await queue.inbox.length('44')).toBe(0);
+    } finally {
+      roomy.server.close();
+    }
+  });
+
   it('answers 503 when Redis cannot store the update, so Telegram redelivers', async () => {
     const deadPort = await freePort();
     const deadRedis = createRedis(`redis://127.0.0.1:${deadPort}`, 'producer', { retryStrategy: () => null });

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { telegramUpdateSchema, type TelegramUpdatePayload } from '@inner-talk/queue';
+import { telegramUpdateSchema, UnstorableUpdateError, type TelegramUpdatePayload } from '@inner-talk/queue';
 import type { Logger } from '@inner-talk/telemetry';
 
 export interface WebhookOptions {
@@ -31,7 +31,7 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
   };
   const reply = (res: ServerResponse, status: number, error?: string) => {
     if (res.headersSent) return;
-    res.writeHead(status, { 'content-type': 'application/json', connection: status === 413 ? 'close' : 'keep-alive' });
+    res.writeHead(status, { 'content-type': 'application/json', connection: 'keep-alive' });
     res.end(error ? JSON.stringify({ ok: false, error }) : '{"ok":true}');
   };
 
@@ -50,7 +50,9 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > options.maxBodyBytes) {
       reply(res, 413, 'body too large');
-      req.destroy();
+      // Read the rest and drop it (as for 401; server.requestTimeout bounds it): cutting the
+      // connection while the client still uploads makes it see a reset instead of the 413.
+      req.resume();
       return true;
     }
     void (async () => {
@@ -59,7 +61,7 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
         body = await readBody(req, options.maxBodyBytes);
       } catch (error) {
         reply(res, error instanceof BodyTooLarge ? 413 : 400, error instanceof BodyTooLarge ? 'body too large' : 'unreadable body');
-        if (error instanceof BodyTooLarge) req.destroy();
+        if (error instanceof BodyTooLarge) req.resume(); // dropped, as above
         return;
       }
       let json: unknown;
@@ -78,6 +80,11 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
         await options.accept(parsed.data);
         reply(res, 200);
       } catch (error) {
+        if (error instanceof UnstorableUpdateError) {
+          options.logger.warn({ updateId: parsed.data.update_id }, 'update cannot be stored (nested too deeply); rejected');
+          reply(res, 400, 'body is not a storable Telegram update');
+          return;
+        }
         options.logger.error({ updateId: parsed.data.update_id, err: { name: error instanceof Error ? error.name : typeof error } }, 'could not store update; Telegram will redeliver');
         reply(res, 503, 'temporarily unavailable');
       }
