@@ -16,6 +16,7 @@ export type {
   SelfCheckRunState,
   SessionEndReason,
   SessionMemory,
+  SessionMessage,
   SessionState,
   UsageLimits,
 } from './types';

@@ -40,8 +40,6 @@ export interface ConversationMemory {
   touchUser(id: string, locale: string, now: Date): Promise<void>;
   saveMessage(message: { userId: string; turnKey: string; role: 'user' | 'assistant'; text: string; at: Date; sessionId?: string }): Promise<void>;
   findReply(userId: string, turnKey: string): Promise<string | null>;
-  /** The last `limit` messages, oldest first; of one session when `sessionId` is given. */
-  recentMessages(userId: string, limit: number, sessionId?: string): Promise<ReadonlyArray<{ role: 'user' | 'assistant'; text: string; turnKey: string }>>;
   /** Stores that something showed risk: when, how high, which source — never any text. Idempotent per turn. */
   recordRiskEvent(event: { userId: string; turnKey: string; level: 'low' | 'high'; sources: readonly string[]; at: Date }): Promise<void>;
 }
@@ -123,6 +121,15 @@ export interface SessionState {
   endedByTurn: string | null;
   /** The short summary written at the end; null while active or when there was nothing to sum up. */
   summary: string | null;
+  /** The session's latest messages, oldest first (what the prompt and the summary are built from). */
+  recent: ReadonlyArray<SessionMessage>;
+}
+
+/** One message as a session keeps it. */
+export interface SessionMessage {
+  role: 'user' | 'assistant';
+  text: string;
+  turnKey: string;
 }
 
 /** What sessions need from storage. The MongoDB SessionStore implements it. */
@@ -130,7 +137,11 @@ export interface SessionMemory {
   activeSession(userId: string): Promise<SessionState | null>;
   session(userId: string, id: string): Promise<SessionState | null>;
   start(session: { id: string; userId: string; at: Date; turnKey: string; previousSessionId: string | null }): Promise<SessionState>;
-  recordActivity(id: string, at: Date, tokens: number): Promise<void>;
+  /**
+   * Records a turn: its messages join `recent` (each turn key once; the newest `keep` messages
+   * stay), `lastMessageAt` moves forward, `tokens` grow.
+   */
+  recordTurn(change: { id: string; at: Date; tokens: number; messages: readonly SessionMessage[]; keep: number }): Promise<void>;
   /** True if this call ended it; false if it had ended already. */
   end(change: { id: string; at: Date; reason: SessionEndReason; turnKey: string; summary: string | null }): Promise<boolean>;
   lastEnded(userId: string): Promise<SessionState | null>;
@@ -205,7 +216,7 @@ export interface ConversationOptions {
   dataRights?: DataRights;
   admin?: AdminConsole;
   limits?: UsageLimits;
-  /** How many earlier messages of the session are read for the prompt (before the token budget trims them). */
+  /** How many of its latest messages a session keeps for prompts and its summary. Default 60. */
   historyMessages?: number;
   /** Tokens (estimated) of earlier turns the prompt may carry; the oldest go first. Default 3000. */
   historyTokenBudget?: number;

@@ -21,5 +21,5 @@ export { ConsentStore, CONSENTS_COLLECTION } from './consent-store';
 export type { ConsentRecord, ConsentStep } from './consent-store';
 export { AssessmentStore, ASSESSMENTS_COLLECTION } from './assessment-store';
 export type { SealingVault, SelfCheckRun, SelfCheckScore, SelfCheckStatus } from './assessment-store';
-export { SessionStore, SESSIONS_COLLECTION } from './session-store';
-export type { SessionEndReason, SessionState } from './session-store';
+export { SessionStore, SESSIONS_COLLECTION, SESSION_HEADS_COLLECTION } from './session-store';
+export type { SessionEndReason, SessionMessage, SessionState } from './session-store';

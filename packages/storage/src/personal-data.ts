@@ -30,7 +30,8 @@ export const PERSONAL_COLLECTIONS = [
   { name: 'risk_events', userIdField: 'userId', sealedFields: [], timeField: 'at' },
   { name: 'consents', userIdField: 'userId', sealedFields: [] },
   { name: 'assessments', userIdField: 'userId', sealedFields: ['answers', 'result'], sealedJsonFields: ['answers', 'result'], timeField: 'startedAt' },
-  { name: 'sessions', userIdField: 'userId', sealedFields: ['summary'], timeField: 'startedAt' },
+  { name: 'sessions', userIdField: 'userId', sealedFields: ['summary', 'recent'], sealedJsonFields: ['recent'], timeField: 'startedAt' },
+  { name: 'session_heads', userIdField: '_id', sealedFields: [] },
 ] as const satisfies readonly PersonalCollection[];
 
 export type PersonalCollectionName = (typeof PERSONAL_COLLECTIONS)[number]['name'];

@@ -22,6 +22,19 @@ export interface SessionState {
   endReason: SessionEndReason | null;
   endedByTurn: string | null;
   summary: string | null;
+  recent: SessionMessage[];
+}
+
+export interface SessionMessage {
+  role: 'user' | 'assistant';
+  text: string;
+  turnKey: string;
+}
+
+/** Which session is a person's open one: one document per person, read by `_id`. */
+interface SessionHeadDoc {
+  _id: string;
+  sessionId: string;
 }
 
 interface SessionDoc {
@@ -38,9 +51,12 @@ interface SessionDoc {
   endedByTurn?: string;
   /** Sealed by the vault. */
   summary?: string;
+  /** The latest messages as sealed JSON (SessionMessage[]). */
+  recent?: string;
 }
 
 export const SESSIONS_COLLECTION = 'sessions';
+export const SESSION_HEADS_COLLECTION = 'session_heads';
 
 /**
  * Conversation sessions and their summaries in MongoDB.
@@ -53,6 +69,7 @@ export const SESSIONS_COLLECTION = 'sessions';
  */
 export class SessionStore {
   private readonly sessions: Collection<SessionDoc>;
+  private readonly heads: Collection<SessionHeadDoc>;
 
   constructor(
     db: Db,
@@ -60,6 +77,7 @@ export class SessionStore {
   ) {
     if (!options?.vault) throw new TypeError('SessionStore needs a vault (options.vault)');
     this.sessions = db.collection<SessionDoc>(SESSIONS_COLLECTION);
+    this.heads = db.collection<SessionHeadDoc>(SESSION_HEADS_COLLECTION);
   }
 
   /** Creates the indexes reads rely on. Safe to call at every start. */
@@ -67,10 +85,16 @@ export class SessionStore {
     await this.sessions.createIndex({ userId: 1, status: 1, startedAt: -1 }, { name: 'user_sessions' });
   }
 
-  /** The person's active session, if any. */
+  /**
+   * The person's active session, if any. Two reads by `_id` (the person's head, then the session):
+   * this runs on every message, and an `_id` read stays fast on any server, however large the
+   * collections grow, where a filtered query depends on the server's index use.
+   */
   async activeSession(userId: string): Promise<SessionState | null> {
-    const doc = await this.sessions.findOne({ userId, status: 'active' }, { sort: { startedAt: -1 } });
-    return doc ? this.state(doc) : null;
+    const head = await this.heads.findOne({ _id: userId });
+    if (!head) return null;
+    const doc = await this.sessions.findOne({ _id: head.sessionId, userId });
+    return doc?.status === 'active' ? this.state(doc) : null;
   }
 
   /** A session by id, if it exists (and belongs to `userId`). */
@@ -92,12 +116,27 @@ export class SessionStore {
       previousSessionId: session.previousSessionId,
     };
     await this.sessions.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true });
-    return this.state((await this.sessions.findOne({ _id: doc._id })) ?? doc);
+    const stored = (await this.sessions.findOne({ _id: doc._id })) ?? doc;
+    if (stored.status === 'active') await this.heads.updateOne({ _id: session.userId }, { $set: { sessionId: doc._id } }, { upsert: true });
+    return this.state(stored);
   }
 
-  /** Records activity: the latest message time (never moved back) and tokens spent. */
-  async recordActivity(id: string, at: Date, tokens: number): Promise<void> {
-    await this.sessions.updateOne({ _id: id }, { $max: { lastMessageAt: at }, $inc: { tokens: Math.max(0, Math.round(tokens)) } });
+  /**
+   * Records a turn: its messages join `recent` (a message whose turn key and role are already there
+   * is not added again, so a retried turn changes nothing; the newest `keep` stay), the latest
+   * message time moves forward (never back) and the tokens add up. One person's turns run one at a
+   * time, so the read–modify–write of `recent` cannot lose a turn.
+   */
+  async recordTurn(change: { id: string; at: Date; tokens: number; messages: readonly SessionMessage[]; keep: number }): Promise<void> {
+    const doc = await this.sessions.findOne({ _id: change.id });
+    if (!doc) return;
+    const recent = this.state(doc).recent;
+    const known = new Set(recent.map((m) => `${m.turnKey}|${m.role}`));
+    const fresh = change.messages.filter((m) => !known.has(`${m.turnKey}|${m.role}`));
+    if (fresh.length === 0) return;
+    const next = [...recent, ...fresh.map((m) => ({ role: m.role, text: m.text, turnKey: m.turnKey }))].slice(-change.keep);
+    const sealed = sealFields(this.options.vault, 'sessions', { _id: change.id, recent: JSON.stringify(next) }).recent;
+    await this.sessions.updateOne({ _id: change.id }, { $set: { recent: sealed }, $max: { lastMessageAt: change.at }, $inc: { tokens: Math.max(0, Math.round(change.tokens)) } });
   }
 
   /**
@@ -108,6 +147,8 @@ export class SessionStore {
     const set: Partial<SessionDoc> = { status: 'ended', endedAt: change.at, endReason: change.reason, endedByTurn: change.turnKey };
     if (change.summary !== null) set.summary = sealFields(this.options.vault, 'sessions', { _id: change.id, summary: change.summary }).summary;
     const result = await this.sessions.updateOne({ _id: change.id, status: 'active' }, { $set: set });
+    const ended = await this.sessions.findOne({ _id: change.id }, { projection: { userId: 1 } });
+    if (ended) await this.heads.deleteOne({ _id: ended.userId, sessionId: change.id });
     return result.modifiedCount === 1;
   }
 
@@ -148,6 +189,7 @@ export class SessionStore {
       endReason: doc.endReason ?? null,
       endedByTurn: doc.endedByTurn ?? null,
       summary: opened.summary ?? null,
+      recent: opened.recent ? (JSON.parse(opened.recent) as SessionMessage[]) : [],
     };
   }
 }

@@ -20,8 +20,8 @@ export const DEFAULT_SESSION_TOKEN_BUDGET = 40_000;
  * propagate (the caller's retry policy applies; nothing was ended yet).
  */
 async function summarize(turn: TurnContext, session: SessionState): Promise<string | null> {
-  const { memory, model } = turn.deps;
-  const messages = await memory.recentMessages(turn.userId, SUMMARY_SOURCE_MESSAGES, session.id);
+  const { model } = turn.deps;
+  const messages = session.recent.slice(-SUMMARY_SOURCE_MESSAGES);
   if (messages.length === 0) return null;
   const transcript = messages.map((m) => `${m.role === 'user' ? 'Person' : 'Inner Talk'}: ${m.text}`).join('\n');
   const result = await model.complete({

@@ -1,11 +1,13 @@
 import { classifyByPhrases } from '@inner-talk/safety';
 import { isSimpleMessage } from '../simple-messages';
-import type { Reply } from '../types';
+import type { Reply, SessionState } from '../types';
 import { assemblePrompt, longTermContext } from './context';
 import { retriedPreface, sessionForCrisis, sessionForText } from './sessions';
 import { crisisReply, type Turn } from './turn';
 
 const DEFAULT_HISTORY_TOKEN_BUDGET = 3_000;
+/** Messages a session keeps for prompts and its summary (the token budget decides what a prompt takes). */
+const SESSION_MESSAGES_KEPT = 60;
 
 /**
  * Free text of a consented person: limits, crisis check, session, then the model.
@@ -24,7 +26,7 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   if (incoming.text.trim() === '') return [{ text: texts.emptyMessage }];
   const stored = await memory.findReply(userId, turnKey);
   // Replies are counted by position when a turn is re-run, so a retry repeats the preface too.
-  if (stored !== null) return [...(await retriedPreface(turn)), { text: stored }];
+  if (stored !== null) return [...(await retriedTurn(turn, stored)), { text: stored }];
 
   if (limits) {
     const admitted = await limits.admitMessage(userId, turnKey);
@@ -47,21 +49,22 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
     await memory.touchUser(userId, locale, now);
     await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id });
     await memory.saveMessage({ userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1), sessionId: session.id });
-    await turn.deps.sessions.recordActivity(session.id, now, 0);
+    await recordTurn(turn, session.id, reply.text, new Date(now.getTime() + 1), 0);
     return [reply];
   }
   const { session, preface } = await sessionForText(turn);
-  const answer = await modelReply(turn, session.id);
+  const answer = await modelReply(turn, session);
   return [...preface, { text: answer }, ...(risk.level === 'low' ? [crisisReply(texts.crisisLow, locale, texts)] : [])];
 }
 
-async function modelReply(turn: Turn<'text'>, sessionId: string): Promise<string> {
+async function modelReply(turn: Turn<'text'>, session: SessionState): Promise<string> {
+  const sessionId = session.id;
   const { memory, model, limits } = turn.deps;
   const { userId, turnKey, locale, now, incoming } = turn;
 
   await memory.touchUser(userId, locale, now);
-  // A retried turn may already have stored its user message: keep it out of the history.
-  const history = (await memory.recentMessages(userId, turn.deps.historyMessages ?? 40, sessionId)).filter((m) => m.turnKey !== turnKey);
+  // The session keeps its latest messages, so the history is one read by id (done by the caller).
+  const history = session.recent.filter((m) => m.turnKey !== turnKey);
   await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId });
 
   const prompt = assemblePrompt(await longTermContext(turn), history, incoming.text, turn.deps.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET);
@@ -73,7 +76,26 @@ async function modelReply(turn: Turn<'text'>, sessionId: string): Promise<string
   const answeredAt = new Date(Math.max(turn.clock().getTime(), now.getTime() + 1));
   await memory.saveMessage({ userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId });
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
-  await turn.deps.sessions.recordActivity(sessionId, answeredAt, tokens);
+  await recordTurn(turn, sessionId, result.text, answeredAt, tokens);
   await limits?.addTokens(userId, tokens);
   return result.text;
+}
+
+/** The person's message and our reply join the session's recent messages. */
+async function recordTurn(turn: Turn<'text'>, sessionId: string, reply: string, at: Date, tokens: number): Promise<void> {
+  const messages = [
+    { role: 'user' as const, text: turn.incoming.text, turnKey: turn.turnKey },
+    { role: 'assistant' as const, text: reply, turnKey: turn.turnKey },
+  ];
+  await turn.deps.sessions.recordTurn({ id: sessionId, at, tokens, messages, keep: turn.deps.historyMessages ?? SESSION_MESSAGES_KEPT });
+}
+
+/**
+ * A turn whose reply was stored before it was re-run: what it showed before the reply, and the
+ * turn recorded in the session if the first run stopped before that (recording is idempotent).
+ */
+async function retriedTurn(turn: Turn<'text'>, stored: string): Promise<Reply[]> {
+  const active = await turn.deps.sessions.activeSession(turn.userId);
+  if (active && !active.recent.some((m) => m.turnKey === turn.turnKey)) await recordTurn(turn, active.id, stored, turn.now, 0);
+  return retriedPreface(turn);
 }
