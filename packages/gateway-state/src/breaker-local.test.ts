@@ -44,6 +44,10 @@ describe('LocalBreaker (the per-process fallback) follows the same rules', () =>
   it('starts from a seed (what the process last learned from Redis)', () => {
     const b = new LocalBreaker('s', { state: 'open', openUntil: 5_000, leaseUntil: 0, seq: 7, observedAt: 1 });
     expect(b.acquire(config, 4_000)).toMatchObject({ decision: 'open', retryAfterMs: 1_000 });
+    // Its seq continues from the seed's, so outcomes admitted by Redis under that state still match.
+    expect(b.seq).toBe(7);
+    expect(b.acquire(config, 5_000, 20_000)).toMatchObject({ decision: 'probe', event: { seq: 8, leaseUntil: 25_000 } });
+    expect(b.seq).toBe(8);
   });
 
   describe('agrees with the Redis scripts', () => {

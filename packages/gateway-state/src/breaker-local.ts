@@ -4,6 +4,9 @@ import type { BreakerDecision, BreakerState, BreakerTransition, BreakerTransitio
  * A breaker of this process alone, following exactly the rules of breaker_*.lua on this process's
  * clock. Used only while Redis is unavailable, starting from the last state learned from Redis (so an
  * outage does not close an open breaker). Its "exactly one probe" holds within this process only.
+ * Its `seq` starts at the seed's and counts local transitions on from there, so an outcome of a call
+ * admitted by Redis under that state still counts here, and one admitted before a local transition
+ * does not (the caller compares seqs before `record`).
  */
 export class LocalBreaker {
   private st: BreakerState = 'closed';
@@ -11,7 +14,7 @@ export class LocalBreaker {
   private cf = 0;
   private lease = 0;
   private reopen = 0;
-  private seq = 0;
+  private sequence = 0;
   private readonly buckets = new Map<number, { s: number; f: number }>();
 
   constructor(
@@ -22,6 +25,7 @@ export class LocalBreaker {
       this.st = seed.state;
       this.untilMs = seed.openUntil;
       this.lease = seed.leaseUntil;
+      this.sequence = seed.seq;
     }
   }
 
@@ -29,15 +33,21 @@ export class LocalBreaker {
     return this.st;
   }
 
-  acquire(config: ResolvedBreakerConfig, now: number): { decision: BreakerDecision; retryAfterMs: number; event?: BreakerTransition } {
+  /** Sequence number of the current state (see the class comment). */
+  get seq(): number {
+    return this.sequence;
+  }
+
+  /** Like breaker_acquire.lua; a granted probe holds the lease for `leaseMs` (default: the config's). */
+  acquire(config: ResolvedBreakerConfig, now: number, leaseMs = config.probeLeaseMs): { decision: BreakerDecision; retryAfterMs: number; event?: BreakerTransition } {
     if (this.st === 'closed') return { decision: 'closed', retryAfterMs: 0 };
     if (this.st === 'open') {
       if (now < this.untilMs) return { decision: 'open', retryAfterMs: this.untilMs - now };
-      this.lease = now + config.probeLeaseMs;
+      this.lease = now + leaseMs;
       return { decision: 'probe', retryAfterMs: 0, event: this.transition('half_open', 'probe_granted', now) };
     }
     if (now < this.lease) return { decision: 'open', retryAfterMs: this.lease - now };
-    this.lease = now + config.probeLeaseMs;
+    this.lease = now + leaseMs;
     return { decision: 'probe', retryAfterMs: 0 };
   }
 
@@ -105,7 +115,7 @@ export class LocalBreaker {
   private transition(to: BreakerState, reason: BreakerTransitionReason, now: number): BreakerTransition {
     const from = this.st;
     this.st = to;
-    this.seq++;
-    return { id: this.id, from, to, at: now, reason, seq: this.seq, openUntil: this.untilMs, leaseUntil: this.lease, source: 'local' };
+    this.sequence++;
+    return { id: this.id, from, to, at: now, reason, seq: this.sequence, openUntil: this.untilMs, leaseUntil: this.lease, source: 'local' };
   }
 }

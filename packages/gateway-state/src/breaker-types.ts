@@ -26,7 +26,7 @@ export interface BreakerTransition {
   /** When it happened, epoch ms: Redis TIME, or this process's clock when `source` is `local`. */
   at: number;
   reason: BreakerTransitionReason;
-  /** Orders the transitions of one breaker (increasing; µs-based for `redis`, a local counter for `local`). */
+  /** Orders the transitions of one breaker (increasing; µs-based for `redis`; for `local`, counted on from the last seq learned from Redis). */
   seq: number;
   /** End of the open period, epoch ms on the same clock as `at` (0 when closed). */
   openUntil: number;
@@ -51,7 +51,10 @@ export interface BreakerConfig {
   backoffMultiplier?: number;
   /** Cap of the backed-off open period. Default max(openMs, 300 000 ms). */
   maxOpenMs?: number;
-  /** How long the one probe may take before another caller may probe instead (crashed prober). Default 15 000 ms. */
+  /**
+   * How long the one probe may take before another caller may probe instead (crashed prober). Default
+   * 15 000 ms; `acquire` can set it per call (a probe's lease should outlast the call's own timeout).
+   */
   probeLeaseMs?: number;
   /** Idle breakers' state expires after this long (every write refreshes it). Default 24 h; at least maxOpenMs + probeLeaseMs. */
   stateTtlMs?: number;

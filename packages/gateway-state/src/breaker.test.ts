@@ -116,6 +116,55 @@ describe('CircuitBreaker (shared through Redis)', () => {
     expect((await breaker.acquire('l')).decision).toBe('open');
   });
 
+  it('takes the probe lease per acquire, so a probe can outlast a long call', async () => {
+    const breaker = make({ failureThreshold: 1, errorRate: false, openMs: 100, probeLeaseMs: 300 });
+    await breaker.onFailure('q');
+    await sleep(120);
+    const probe = await breaker.acquire('q', { probeLeaseMs: 2_000 });
+    expect(probe).toMatchObject({ decision: 'probe', event: { reason: 'probe_granted' } });
+    expect(probe.event!.leaseUntil - probe.event!.at).toBe(2_000);
+    await sleep(350); // past the configured 300 ms: the probe still holds its lease
+    const other = await breaker.acquire('q');
+    expect(other).toMatchObject({ decision: 'open', state: 'half_open' });
+    expect(other.retryAfterMs).toBeGreaterThan(1_400);
+    await expect(breaker.acquire('q', { probeLeaseMs: 0 })).rejects.toThrow(GatewayStateConfigError);
+    await expect(breaker.acquire('q', { probeLeaseMs: 48 * 3_600_000 })).rejects.toThrow(GatewayStateConfigError);
+  });
+
+  it('ignores outcomes of calls admitted before the last transition (the seq of their acquire)', async () => {
+    const events: BreakerTransition[] = [];
+    const breaker = make({ failureThreshold: 2, errorRate: false, openMs: 100 }, events);
+    const early = await breaker.acquire('s'); // a call admitted in the first closed period
+    expect(early).toMatchObject({ decision: 'closed', seq: 0 });
+    await breaker.onFailure('s', { seq: early.seq });
+    const opened = await breaker.onFailure('s', { seq: early.seq });
+    expect(opened.event).toMatchObject({ to: 'open', seq: expect.any(Number) });
+    // A late outcome of the early call while open or half-open changes nothing (as before).
+    expect(await breaker.onSuccess('s', { seq: early.seq })).toEqual({ state: 'open', degraded: false, stale: true });
+    await sleep(120);
+    const probe = await breaker.acquire('s');
+    expect(probe).toMatchObject({ decision: 'probe', seq: probe.event!.seq });
+    const closed = await breaker.onSuccess('s', { probe: true, seq: probe.seq });
+    expect(closed.event).toMatchObject({ from: 'half_open', to: 'closed' });
+    const now = await breaker.acquire('s');
+    expect(now.seq).toBe(closed.event!.seq);
+
+    // The early call fails after the close: it says nothing about the new closed period.
+    expect(await breaker.onFailure('s', { seq: early.seq })).toEqual({ state: 'closed', degraded: false, stale: true });
+    expect(await breaker.onFailure('s', { seq: now.seq })).toEqual({ state: 'closed', degraded: false });
+    // Nor does a late success of it reset the new period's consecutive failures.
+    expect(await breaker.onSuccess('s', { seq: early.seq })).toEqual({ state: 'closed', degraded: false, stale: true });
+    expect(await breaker.onFailure('s', { seq: now.seq })).toMatchObject({ state: 'open', event: { reason: 'consecutive_failures' } });
+    expect(events.map((e) => e.to)).toEqual(['open', 'half_open', 'closed', 'open']);
+    // Without a seq an outcome always counts (callers that do not track it).
+    expect(await breaker.onFailure('t')).toEqual({ state: 'closed', degraded: false });
+    // A breaker whose state is gone (expired, or Redis lost it) has no history: every outcome counts.
+    const fresh = await breaker.acquire('u');
+    await redis.del(...breakerKeys(prefix, 'u'));
+    expect(await breaker.onFailure('u', { seq: now.seq })).toEqual({ state: 'closed', degraded: false });
+    expect(await breaker.onFailure('u', { seq: fresh.seq })).toMatchObject({ state: 'open' });
+  });
+
   it('closes after a successful probe and resets the counters', async () => {
     const events: BreakerTransition[] = [];
     const breaker = make({ failureThreshold: 2, errorRate: false, openMs: 100 }, events);

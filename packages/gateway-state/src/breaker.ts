@@ -34,8 +34,32 @@ export interface BreakerAcquireResult {
   degraded: boolean;
   /** Answered from the watcher's cache without a Redis round trip. */
   cached: boolean;
+  /**
+   * The breaker's transition sequence number this decision was made under. Pass it to `onSuccess` /
+   * `onFailure` (`{ seq }`), so that the call's outcome is ignored if the breaker changed state
+   * while the call ran (it says nothing about the new state).
+   */
+  seq: number;
   /** The transition this call caused (open → half_open when it got the probe). */
   event?: BreakerTransition;
+}
+
+/** Options of {@link CircuitBreaker.acquire}. */
+export interface BreakerAcquireOptions {
+  /**
+   * Lease of the probe if this call gets it (default: the config's `probeLeaseMs`). Make it longer
+   * than the protected call can take (its timeout plus a margin): when a lease runs out while its
+   * probe still runs, a second caller is granted a probe too.
+   */
+  probeLeaseMs?: number;
+}
+
+/** Options of {@link CircuitBreaker.onSuccess} and {@link CircuitBreaker.onFailure}. */
+export interface BreakerOutcomeOptions {
+  /** This call was the half-open probe granted by `acquire`. */
+  probe?: boolean;
+  /** The `seq` returned by the `acquire` that admitted this call; without it the outcome always counts. */
+  seq?: number;
 }
 
 /** Answer of {@link CircuitBreaker.onSuccess}, {@link CircuitBreaker.onFailure} and {@link CircuitBreaker.forceOpen}. */
@@ -44,6 +68,8 @@ export interface BreakerOutcomeResult {
   /** The transition this call caused, if any. */
   event?: BreakerTransition;
   degraded: boolean;
+  /** Present (true) when the outcome was ignored because the breaker changed state since its `acquire` (see `seq`). */
+  stale?: true;
 }
 
 /** Redis keys of breaker `id`, sharing the hash tag `{id}` (Redis Cluster). */
@@ -67,10 +93,13 @@ type Reply = [decision: string, state: BreakerState, seq: number, untilMs: numbe
  * TIME; every transition is published on `<prefix>:breaker:events` by the same script and returned to
  * the caller that caused it. Report only provider-side failures (5xx, timeouts, overload) with
  * `onFailure`, not the caller's own errors (400s), and report the probe's outcome with `{ probe: true }`.
+ * Outcomes reported with the `seq` of their `acquire` count only if the breaker made no transition
+ * since, so calls begun under an earlier state neither open nor keep closed the current one.
  *
- * When Redis is slow or away: no call throws or waits longer than `timeoutMs`; answers come from a
- * per-process breaker with the same rules (`degraded: true`), seeded from the last state this process
- * learned from Redis. As soon as Redis answers again, its state wins and the local one is dropped
+ * When Redis is slow or away: no call throws or waits longer than `timeoutMs` (and with a shared
+ * RedisHealth only calls already waiting on Redis when it fails wait at all); answers come from a
+ * per-process breaker with the same rules (`degraded: true`), seeded from the last state (and seq)
+ * this process learned from Redis. As soon as Redis answers again, its state wins and the local one is dropped
  * (local failures are not carried over).
  */
 export class CircuitBreaker {
@@ -94,40 +123,50 @@ export class CircuitBreaker {
     this.onTransition = options.onTransition;
   }
 
-  /** May the caller call? `closed`: yes; `probe`: yes, as the one half-open probe; `open`: no. */
-  async acquire(id: string): Promise<BreakerAcquireResult> {
+  /**
+   * May the caller call? `closed`: yes; `probe`: yes, as the one half-open probe (for
+   * `probeLeaseMs`); `open`: no. Throws {@link GatewayStateConfigError} for an invalid lease; never
+   * throws for Redis problems.
+   */
+  async acquire(id: string, options: BreakerAcquireOptions = {}): Promise<BreakerAcquireResult> {
+    const leaseMs = this.leaseOf(options.probeLeaseMs);
     const now = Date.now();
     const view = this.watcher?.state(id);
     if (view) {
-      if (view.state === 'closed') return { decision: 'closed', state: 'closed', retryAfterMs: 0, degraded: false, cached: true };
+      const cached = { degraded: false, cached: true, seq: view.seq };
+      if (view.state === 'closed') return { decision: 'closed', state: 'closed', retryAfterMs: 0, ...cached };
       // Open periods are never shortened, so "open until T" stays true until T without asking again.
-      if (view.state === 'open' && now < view.openUntil) return { decision: 'open', state: 'open', retryAfterMs: view.openUntil - now, degraded: false, cached: true };
-      if (view.state === 'half_open' && now < view.leaseUntil) return { decision: 'open', state: 'half_open', retryAfterMs: view.leaseUntil - now, degraded: false, cached: true };
+      if (view.state === 'open' && now < view.openUntil) return { decision: 'open', state: 'open', retryAfterMs: view.openUntil - now, ...cached };
+      if (view.state === 'half_open' && now < view.leaseUntil) return { decision: 'open', state: 'half_open', retryAfterMs: view.leaseUntil - now, ...cached };
     }
     const [stateKey] = breakerKeys(this.prefix, id);
-    const answer = await this.guard.run('breaker.acquire', (redis) => runScript(redis, 'breakerAcquire', [stateKey], [this.channel, id, this.config.probeLeaseMs, this.config.stateTtlMs]));
+    const answer = await this.guard.run('breaker.acquire', (redis) => runScript(redis, 'breakerAcquire', [stateKey], [this.channel, id, leaseMs, this.config.stateTtlMs]));
     if (answer.ok) {
       const reply = answer.value as Reply;
       const learned = this.learn(id, reply);
       const event = this.announce(reply[6]);
       const decision = reply[0] as BreakerDecision;
       const until = reply[1] === 'half_open' ? learned.leaseUntil : learned.openUntil;
-      return { decision, state: reply[1], retryAfterMs: decision === 'open' ? Math.max(0, until - Date.now()) : 0, degraded: false, cached: false, ...(event && { event }) };
+      return { decision, state: reply[1], retryAfterMs: decision === 'open' ? Math.max(0, until - Date.now()) : 0, degraded: false, cached: false, seq: learned.seq, ...(event && { event }) };
     }
     const local = this.localBreaker(id);
-    const result = local.acquire(this.config, Date.now());
+    const result = local.acquire(this.config, Date.now(), leaseMs);
     if (result.event) this.emit(result.event);
-    return { decision: result.decision, state: local.state, retryAfterMs: result.retryAfterMs, degraded: true, cached: false, ...(result.event && { event: result.event }) };
+    return { decision: result.decision, state: local.state, retryAfterMs: result.retryAfterMs, degraded: true, cached: false, seq: local.seq, ...(result.event && { event: result.event }) };
   }
 
-  /** Reports a successful call (`probe: true` if it was the probe granted by `acquire`). */
-  onSuccess(id: string, options: { probe?: boolean } = {}): Promise<BreakerOutcomeResult> {
-    return this.record(id, 'success', options.probe === true);
+  /**
+   * Reports a successful call: `probe: true` if it was the probe granted by `acquire`, and `seq`
+   * from that `acquire` so a call begun under an earlier state is not counted (`stale: true`).
+   * Rejects with {@link GatewayStateConfigError} for a `seq` that is not an integer; never for Redis problems.
+   */
+  onSuccess(id: string, options: BreakerOutcomeOptions = {}): Promise<BreakerOutcomeResult> {
+    return this.record(id, 'success', options);
   }
 
-  /** Reports a provider-side failure (`probe: true` if it was the probe granted by `acquire`). */
-  onFailure(id: string, options: { probe?: boolean } = {}): Promise<BreakerOutcomeResult> {
-    return this.record(id, 'failure', options.probe === true);
+  /** Reports a provider-side failure; `probe` and `seq` as for {@link onSuccess}. */
+  onFailure(id: string, options: BreakerOutcomeOptions = {}): Promise<BreakerOutcomeResult> {
+    return this.record(id, 'failure', options);
   }
 
   /**
@@ -145,7 +184,10 @@ export class CircuitBreaker {
     return { state: 'open', degraded: true, ...(event && { event }) };
   }
 
-  private async record(id: string, outcome: 'success' | 'failure', probe: boolean): Promise<BreakerOutcomeResult> {
+  private async record(id: string, outcome: 'success' | 'failure', options: BreakerOutcomeOptions): Promise<BreakerOutcomeResult> {
+    const probe = options.probe === true;
+    const seq = options.seq;
+    if (seq !== undefined && !Number.isSafeInteger(seq)) throw new GatewayStateConfigError('seq', `must be the integer seq returned by acquire, got ${seq}`);
     const c = this.config;
     const rate = c.errorRate;
     const answer = await this.guard.run(`breaker.${outcome === 'success' ? 'onSuccess' : 'onFailure'}`, (redis) =>
@@ -162,10 +204,13 @@ export class CircuitBreaker {
         c.backoffMultiplier,
         c.maxOpenMs,
         c.stateTtlMs,
+        seq ?? '',
       ]),
     );
     if (answer.ok) return this.outcome(id, answer.value as Reply);
     const local = this.localBreaker(id);
+    // Same rule as breaker_record.lua: seq 0 is a breaker without history, where every outcome counts.
+    if (seq !== undefined && local.seq !== 0 && seq !== local.seq) return { state: local.state, degraded: true, stale: true };
     const event = local.record(c, outcome, probe, Date.now());
     if (event) this.emit(event);
     return { state: local.state, degraded: true, ...(event && { event }) };
@@ -174,7 +219,16 @@ export class CircuitBreaker {
   private outcome(id: string, reply: Reply): BreakerOutcomeResult {
     this.learn(id, reply);
     const event = this.announce(reply[6]);
-    return { state: reply[1], degraded: false, ...(event && { event }) };
+    return { state: reply[1], degraded: false, ...(event && { event }), ...(reply[0] === 'stale' && { stale: true as const }) };
+  }
+
+  /** The probe lease of one acquire: the given one (validated) or the configured default. */
+  private leaseOf(probeLeaseMs: number | undefined): number {
+    if (probeLeaseMs === undefined) return this.config.probeLeaseMs;
+    // The state's TTL must outlive an open period plus the lease (see resolveBreakerConfig).
+    const max = this.config.stateTtlMs - this.config.maxOpenMs;
+    if (!Number.isInteger(probeLeaseMs) || probeLeaseMs < 1 || probeLeaseMs > max) throw new GatewayStateConfigError('probeLeaseMs', `must be an integer in [1, ${max}], got ${probeLeaseMs}`);
+    return probeLeaseMs;
   }
 
   /** Records what Redis said (deadlines moved to this process's clock); Redis state wins over any local fallback. */

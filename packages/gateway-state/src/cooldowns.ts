@@ -44,10 +44,14 @@ type Pending = { mode: 'at' | 'for'; value: number; reason: string; untilMs: num
  * - `cooldowns(keyIds)` is one round trip for any number of keys; ended cooldowns are removed and
  *   the hash expires when its last cooldown ends.
  *
- * When Redis is slow or away: no call throws or waits longer than `timeoutMs`. This process keeps a
- * local copy (max of everything it set or read) and answers from it with `degraded: true`. Cooldowns
- * set while degraded are written to Redis on the next call that reaches it; that replay is harmless
- * because setting is a maximum.
+ * When Redis is slow or away: no call throws or waits longer than `timeoutMs` (with a shared
+ * RedisHealth only calls already waiting on Redis when it fails wait). This process keeps a local
+ * copy and answers from it with `degraded: true`. The copy holds, per key, Redis's last answer
+ * (Redis is authoritative: a cooldown that ended or vanished there, e.g. after a Redis restart, is
+ * dropped here on the next read) and whatever was set here while degraded; the latter is written to
+ * Redis (before anything else) on the next call that reaches it, harmlessly because setting is a
+ * maximum. The copy is only consulted while Redis does not answer, so callers never see it disagree
+ * with a reachable Redis.
  */
 export class Cooldowns {
   private readonly guard: RedisGuard;
@@ -90,10 +94,13 @@ export class Cooldowns {
     });
     if (answer.ok && !answer.value[0]) {
       const reply = answer.value[1] as Array<string | number>;
-      for (let i = 1; i + 2 < reply.length; i += 3) {
-        const entry = { untilMs: Number(reply[i + 1]), reason: String(reply[i + 2]) };
-        active.set(String(reply[i]), entry);
-        this.remember(String(reply[i]), entry);
+      for (let i = 1; i + 2 < reply.length; i += 3) active.set(String(reply[i]), { untilMs: Number(reply[i + 1]), reason: String(reply[i + 2]) });
+      // Redis is authoritative for the keys it was asked about (what we set while degraded was
+      // replayed to it in the same pipeline, so nothing of ours is lost here).
+      for (const id of unique) {
+        const entry = active.get(id);
+        if (entry) this.remember(id, { ...entry });
+        else if (!this.pending.has(id)) this.local.delete(id);
       }
       return { active, degraded: false };
     }
@@ -117,6 +124,7 @@ export class Cooldowns {
     if (answer.ok && !answer.value[0]) {
       const [untilMs, changed, , reason] = answer.value[1] as [number, number, number, string];
       if (untilMs > 0) this.remember(keyId, { untilMs, reason });
+      else if (!this.pending.has(keyId)) this.local.delete(keyId);
       return { untilMs, changed: changed === 1, degraded: false };
     }
     const now = Date.now();
@@ -130,9 +138,9 @@ export class Cooldowns {
     return { untilMs: request.untilMs, changed: true, degraded: true };
   }
 
+  /** Stores Redis's answer for `keyId` (it already includes anything set here: setting is a maximum there). */
   private remember(keyId: string, entry: ActiveCooldown): void {
-    const known = this.local.get(keyId);
-    if (!known || known.untilMs < entry.untilMs) this.local.set(keyId, entry);
+    this.local.set(keyId, entry);
     if (this.local.size > 10_000) {
       const now = Date.now();
       for (const [id, e] of this.local) if (e.untilMs <= now) this.local.delete(id);

@@ -1,6 +1,18 @@
 import type { Redis } from 'ioredis';
 import { freePort, uniquePrefix, waitFor } from '@inner-talk/testkit';
-import { BreakerWatcher, CircuitBreaker, Cooldowns, createGatewayRedis, RateLimiter, waitForRedis, type BreakerTransition, type RedisUnavailableError } from './index';
+import {
+  BreakerWatcher,
+  CircuitBreaker,
+  Cooldowns,
+  cooldownsKey,
+  createGatewayRedis,
+  GatewayStateConfigError,
+  RateLimiter,
+  RedisHealth,
+  waitForRedis,
+  type BreakerTransition,
+  type RedisUnavailableError,
+} from './index';
 import { startDedicatedRedis, type DedicatedRedis } from './fixtures/redis-server';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -14,7 +26,9 @@ const config = { failureThreshold: 3, errorRate: false as const, openMs: 5_000 }
 describe('Redis unreachable: fallbacks answer within 200 ms with degraded: true', () => {
   const clients: Redis[] = [];
   const watchers: BreakerWatcher[] = [];
+  const healths: RedisHealth[] = [];
   afterEach(async () => {
+    for (const h of healths.splice(0)) h.close();
     await Promise.all(watchers.splice(0).map((w) => w.close()));
     for (const c of clients.splice(0)) c.disconnect();
   });
@@ -42,10 +56,12 @@ describe('Redis unreachable: fallbacks answer within 200 ms with degraded: true'
     expect(await call(() => breaker.onFailure('p'))).toEqual({ state: 'closed', degraded: true });
     const third = await call(() => breaker.onFailure('p'));
     expect(third).toMatchObject({ state: 'open', degraded: true, event: { from: 'closed', to: 'open', reason: 'consecutive_failures', source: 'local' } });
-    expect(await call(() => breaker.acquire('p'))).toMatchObject({ decision: 'open', degraded: true });
+    expect(await call(() => breaker.acquire('p'))).toMatchObject({ decision: 'open', degraded: true, seq: third.event!.seq });
+    // A late failure of a call admitted before the local opening does not count against the open state.
+    expect(await call(() => breaker.onFailure('p', { seq: third.event!.seq - 1 }))).toEqual({ state: 'open', degraded: true, stale: true });
     expect(events).toEqual([third.event]);
     expect(Math.max(...durations)).toBeLessThan(200);
-    expect(errors).toHaveLength(5); // the breaker calls (the limiter and cooldowns have no onRedisError here)
+    expect(errors).toHaveLength(6); // the breaker calls (the limiter and cooldowns have no onRedisError here)
     expect(errors.every((e) => e.name === 'RedisUnavailableError' && e.kind === 'not_connected')).toBe(true);
   });
 
@@ -56,14 +72,18 @@ describe('Redis unreachable: fallbacks answer within 200 ms with degraded: true'
     });
     afterAll(() => server.stop());
 
-    it('a hung server (SIGSTOP): calls give up after the timeout, the local breaker takes over, and after recovery Redis state wins', async () => {
+    it('a hung server (SIGSTOP): one call pays the timeout, then every primitive sharing the health answers locally at once; one PING at a time finds Redis back and its state wins', async () => {
       const redis = createGatewayRedis(server.url);
       clients.push(redis);
       expect(await waitForRedis(redis)).toBe(true);
+      const health = new RedisHealth(redis, { timeoutMs: 60, probeIntervalMs: 100 });
+      healths.push(health);
+      const pings = jest.spyOn(redis, 'ping');
       const kinds: string[] = [];
       const prefix = uniquePrefix('hang');
-      const breaker = new CircuitBreaker({ redis, prefix, config, timeoutMs: 60, backoffMs: 1_000, onRedisError: (e) => kinds.push(e.kind) });
-      const limiter = new RateLimiter({ redis, prefix, timeoutMs: 60, backoffMs: 1_000 });
+      const breaker = new CircuitBreaker({ redis, prefix, config, health, onRedisError: (e) => kinds.push(e.kind) });
+      const limiter = new RateLimiter({ redis, prefix, health });
+      const cooldowns = new Cooldowns({ redis, prefix, health });
       expect(await breaker.acquire('h')).toMatchObject({ decision: 'closed', degraded: false });
       await breaker.onFailure('h'); // one failure in Redis
 
@@ -73,22 +93,59 @@ describe('Redis unreachable: fallbacks answer within 200 ms with degraded: true'
         expect(first).toMatchObject({ decision: 'closed', degraded: true });
         expect(firstMs).toBeGreaterThanOrEqual(55);
         expect(firstMs).toBeLessThan(200);
-        // Within the backoff the fallback answers at once instead of paying the timeout again.
-        const [failures, failuresMs] = await timed(async () => [await breaker.onFailure('h'), await breaker.onFailure('h'), await breaker.onFailure('h')]);
-        expect(failures.map((f) => f.state)).toEqual(['closed', 'closed', 'open']);
-        expect(failuresMs).toBeLessThan(50);
-        const [grant, grantMs] = await timed(() => limiter.tryAcquire('s', { rpm: 5 }));
-        expect(grant).toMatchObject({ ok: true, degraded: true });
-        expect(grantMs).toBeLessThan(200);
-        expect(kinds[0]).toBe('timeout');
+        expect(health.available).toBe(false);
+        // The limiter and the cooldowns never asked Redis in this outage, yet they do not wait either.
+        const [answers, answersMs] = await timed(async () => ({
+          failures: [await breaker.onFailure('h'), await breaker.onFailure('h'), await breaker.onFailure('h')],
+          grant: await limiter.tryAcquire('s', { rpm: 5 }),
+          cooled: await cooldowns.setCooldownFor('k', 60_000, 'rate_limited'),
+          read: await cooldowns.cooldowns(['k']),
+        }));
+        expect(answers.failures.map((f) => f.state)).toEqual(['closed', 'closed', 'open']);
+        expect(answers.grant).toMatchObject({ ok: true, degraded: true });
+        expect(answers.cooled).toMatchObject({ changed: true, degraded: true });
+        expect(answers.read.degraded).toBe(true);
+        expect(answers.read.active.has('k')).toBe(true);
+        expect(answersMs).toBeLessThan(50);
+        // Several probe intervals later: still the first PING, waiting on the hung server.
+        await sleep(450);
+        expect(pings).toHaveBeenCalledTimes(1);
+        expect(health.available).toBe(false);
+        expect(kinds.length).toBe(4);
+        expect(kinds.every((k) => k === 'timeout')).toBe(true);
       } finally {
         server.resume();
       }
-      await sleep(1_050); // let the backoff pass
+      // The first PING is answered after SIGCONT, too late to count; the next one within the timeout does.
+      await waitFor(() => health.available, { timeoutMs: 2_000, intervalMs: 5, message: 'Redis available again' });
+      expect(pings.mock.calls.length).toBeGreaterThanOrEqual(2);
       // Redis never saw the local failures: its breaker is closed (1 failure) and it wins again.
       expect(await breaker.acquire('h')).toMatchObject({ decision: 'closed', degraded: false });
       expect(await breaker.onFailure('h')).toEqual({ state: 'closed', degraded: false });
       expect(await breaker.onFailure('h')).toMatchObject({ state: 'open', degraded: false, event: { source: 'redis' } });
+      // The cooldown set while degraded reached Redis with the first call that could.
+      const read = await cooldowns.cooldowns(['k']);
+      expect(read.degraded).toBe(false);
+      expect(read.active.get('k')).toMatchObject({ reason: 'rate_limited' });
+      expect(Number((await redis.hget(cooldownsKey(prefix), 'k'))?.split('|')[0])).toBe(read.active.get('k')!.untilMs);
+    });
+
+    it('a reply error (Redis answered) fails only that call; a health must be shared as a whole', async () => {
+      const redis = createGatewayRedis(server.url);
+      clients.push(redis);
+      expect(await waitForRedis(redis)).toBe(true);
+      const health = new RedisHealth(redis);
+      healths.push(health);
+      const answer = await health.run('test.unknown', (r) => r.call('NO-SUCH-COMMAND'));
+      expect(answer).toMatchObject({ ok: false, error: { name: 'RedisUnavailableError', kind: 'reply', operation: 'test.unknown' } });
+      expect(health.available).toBe(true);
+      expect(await health.run('test.ping', (r) => r.ping())).toEqual({ ok: true, value: 'PONG' });
+
+      const other = createGatewayRedis(server.url, { lazyConnect: true });
+      clients.push(other);
+      expect(() => new CircuitBreaker({ redis: other, prefix: 'x', health })).toThrow(GatewayStateConfigError);
+      expect(() => new RateLimiter({ redis, prefix: 'x', health, timeoutMs: 10 })).toThrow(GatewayStateConfigError);
+      expect(() => new RedisHealth(redis, { probeIntervalMs: 0 })).toThrow(GatewayStateConfigError);
     });
 
     it('a killed server: the local breaker starts from the last state seen in Redis (open stays open); after a restart Redis state wins and the watcher resubscribes', async () => {
@@ -99,7 +156,9 @@ describe('Redis unreachable: fallbacks answer within 200 ms with degraded: true'
       const watcher = new BreakerWatcher({ redis, prefix });
       watchers.push(watcher);
       expect(await watcher.start()).toBe(true);
-      const breaker = new CircuitBreaker({ redis, prefix, watcher, config });
+      const health = new RedisHealth(redis);
+      healths.push(health);
+      const breaker = new CircuitBreaker({ redis, prefix, watcher, config, health });
       for (let i = 0; i < 3; i++) await breaker.onFailure('k');
       expect((await breaker.acquire('k')).decision).toBe('open');
 
@@ -115,6 +174,8 @@ describe('Redis unreachable: fallbacks answer within 200 ms with degraded: true'
       await server.restart();
       expect(await waitForRedis(redis, 5_000)).toBe(true);
       await waitFor(() => watcher.live, { timeoutMs: 5_000, intervalMs: 10 });
+      // If a command met the closing connection, Redis was marked unavailable: a PING brings it back.
+      await waitFor(() => health.available, { timeoutMs: 2_000, intervalMs: 10, message: 'Redis available again' });
       // The new server is empty: Redis says closed, and Redis wins over the local "open".
       expect(await breaker.acquire('k')).toMatchObject({ decision: 'closed', degraded: false });
       const seen: BreakerTransition[] = [];

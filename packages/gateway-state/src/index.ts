@@ -6,7 +6,9 @@
  *
  * Redis away or slow: nothing here throws a Redis error or waits longer than the call timeout
  * (default 75 ms; see RedisCallPolicy). Each primitive answers from per-process state instead and
- * says so with `degraded: true`; when Redis answers again its state wins.
+ * says so with `degraded: true`. Give every primitive of a process the same RedisHealth: after one
+ * timeout or connection error all of them answer locally at once, until a background PING sees Redis
+ * answer again; then its state wins.
  *
  * Redis layout (`<prefix>` chosen by the caller, e.g. `it`):
  *   <prefix>:rl:{<scope>}:log   ZSET  request id -> grant time (µs)        rate limiter sliding log
@@ -21,13 +23,15 @@ export type { RateLimiterOptions, RateLimits, AcquireRequest, AcquireResult, Res
 export { Cooldowns, cooldownsKey } from './cooldowns';
 export type { CooldownsOptions, ActiveCooldown, SetCooldownResult } from './cooldowns';
 export { CircuitBreaker, breakerKeys } from './breaker';
-export type { CircuitBreakerOptions, BreakerAcquireResult, BreakerOutcomeResult } from './breaker';
+export type { CircuitBreakerOptions, BreakerAcquireOptions, BreakerAcquireResult, BreakerOutcomeOptions, BreakerOutcomeResult } from './breaker';
 export { BreakerWatcher, breakerEventsChannel, parseBreakerEvent } from './breaker-watcher';
 export type { BreakerWatcherOptions, BreakerEventListener } from './breaker-watcher';
 export { resolveBreakerConfig } from './breaker-types';
 export type { BreakerConfig, ResolvedBreakerConfig, BreakerState, BreakerDecision, BreakerTransition, BreakerTransitionReason, BreakerView } from './breaker-types';
-export { createGatewayRedis, waitForRedis, DEFAULT_TIMEOUT_MS, DEFAULT_BACKOFF_MS } from './redis';
+export { createGatewayRedis, waitForRedis } from './redis';
 export type { RedisCallPolicy } from './redis';
+export { RedisHealth, DEFAULT_TIMEOUT_MS, DEFAULT_PROBE_INTERVAL_MS } from './redis-health';
+export type { RedisHealthOptions, Guarded } from './redis-health';
 export { EstimateExceedsLimitError, GatewayStateConfigError, RedisUnavailableError } from './errors';
 export type { RedisUnavailableKind } from './errors';
 export { scriptSource } from './scripts';

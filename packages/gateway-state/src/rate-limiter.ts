@@ -91,8 +91,8 @@ function checkLimit(name: string, value: number | undefined): void {
  * - Entries leave the log after `windowMs` and the keys expire when a scope is idle.
  *
  * When Redis is slow or away (see {@link RedisCallPolicy}): no call throws or waits longer than
- * `timeoutMs`; answers come from a per-process sliding log with limits × `degradedShare` and carry
- * `degraded: true`. Those grants are not written to Redis afterwards, and a `reconcile` of a Redis
+ * `timeoutMs` (with a shared RedisHealth only calls already waiting on Redis when it fails wait);
+ * answers come from a per-process sliding log with limits × `degradedShare` and carry `degraded: true`. Those grants are not written to Redis afterwards, and a `reconcile` of a Redis
  * reservation that cannot reach Redis is dropped (the estimate stays counted).
  */
 export class RateLimiter {

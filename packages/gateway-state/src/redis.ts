@@ -1,28 +1,26 @@
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError, type RedisUnavailableKind } from './errors';
+import { Redis, type RedisOptions } from 'ioredis';
+import { GatewayStateConfigError, type RedisUnavailableError } from './errors';
+import { RedisHealth, type Guarded, type RedisHealthOptions } from './redis-health';
 
 /**
  * How the primitives talk to Redis. LiteLLM's failure mode we avoid: with Redis unreachable every
- * request waited for Redis. Here each call has a hard timeout and a failed call falls back to
- * per-process state, so a caller waits at most `timeoutMs` (and not even that during `backoffMs`).
+ * request waited for Redis. Here each call has a hard timeout, a failed call falls back to
+ * per-process state, and one {@link RedisHealth} per client remembers the failure for every
+ * primitive, so a caller waits at most `timeoutMs` once per outage, not once per primitive and call.
  */
-export interface RedisCallPolicy {
-  /** Longest wait for one Redis round trip before answering from local state. Default 75 ms. */
-  timeoutMs?: number;
+export interface RedisCallPolicy extends RedisHealthOptions {
   /**
-   * After a timeout or a connection error, answer from local state at once for this long instead of
-   * paying the timeout on every call; then try Redis again. Default 250 ms.
+   * The process's shared health of `redis` (one per client): give the same one to the limiter, the
+   * cooldowns and the breaker. Without it the primitive keeps a private one built from `timeoutMs`
+   * and `probeIntervalMs` (which must then not be set here, but on the shared health).
    */
-  backoffMs?: number;
+  health?: RedisHealth;
   /**
    * Told about every operation answered from local state (never thrown). Called once per such
    * operation, so throttle any logging. Must not throw (exceptions are swallowed).
    */
   onRedisError?: (error: RedisUnavailableError) => void;
 }
-
-export const DEFAULT_TIMEOUT_MS = 75;
-export const DEFAULT_BACKOFF_MS = 250;
 
 /**
  * Opens an ioredis client suited to the gateway state (the caller owns it and must `quit()` it):
@@ -48,71 +46,36 @@ export function createGatewayRedis(url: string, options: RedisOptions & { onErro
   return redis;
 }
 
-/** Result of {@link RedisGuard.run}: Redis's answer, or why there is none. */
-export type Guarded<T> = { ok: true; value: T } | { ok: false; error: RedisUnavailableError };
-
-const TIMED_OUT: unique symbol = Symbol('timed out');
-
 /**
- * Runs Redis calls with the {@link RedisCallPolicy}: never longer than `timeoutMs`, never throwing.
- * Used by every primitive; one per primitive instance.
+ * One primitive's access to Redis: its calls go through the shared {@link RedisHealth} (never longer
+ * than its timeout, never throwing) and each fallback is reported to the primitive's `onRedisError`.
  */
 export class RedisGuard {
-  private readonly timeoutMs: number;
-  private readonly backoffMs: number;
-  private skipUntil = 0;
-  private skipKind: RedisUnavailableKind = 'timeout';
+  readonly health: RedisHealth;
 
   constructor(
     readonly redis: Redis,
     private readonly policy: RedisCallPolicy,
   ) {
-    this.timeoutMs = policy.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.backoffMs = policy.backoffMs ?? DEFAULT_BACKOFF_MS;
+    if (policy.health) {
+      if (policy.health.redis !== redis) throw new GatewayStateConfigError('health', 'belongs to another Redis client than `redis`');
+      if (policy.timeoutMs !== undefined || policy.probeIntervalMs !== undefined) {
+        throw new GatewayStateConfigError('timeoutMs', 'set timeoutMs and probeIntervalMs on the shared RedisHealth, not on each primitive');
+      }
+    }
+    this.health = policy.health ?? new RedisHealth(redis, { timeoutMs: policy.timeoutMs, probeIntervalMs: policy.probeIntervalMs });
   }
 
   async run<T>(operation: string, call: (redis: Redis) => Promise<T>): Promise<Guarded<T>> {
-    const status = this.redis.status;
-    if (status !== 'ready') {
-      // A lazyConnect client that was never used: start connecting, answer locally meanwhile.
-      if (status === 'wait') this.redis.connect().catch(() => undefined);
-      return this.fail('not_connected', operation);
+    const answer = await this.health.run(operation, call);
+    if (!answer.ok) {
+      try {
+        this.policy.onRedisError?.(answer.error);
+      } catch {
+        // The caller's reporting must not turn a fallback into a failure.
+      }
     }
-    if (Date.now() < this.skipUntil) return this.fail(this.skipKind, operation);
-
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), this.timeoutMs);
-    });
-    const pending = call(this.redis);
-    // The command may still settle after we gave up on it; its outcome no longer matters.
-    pending.catch(() => undefined);
-    try {
-      const value = await Promise.race([pending, timeout]);
-      if (value === TIMED_OUT) return this.fail('timeout', operation, undefined, true);
-      this.skipUntil = 0;
-      return { ok: true, value };
-    } catch (error) {
-      // A reply error is Redis answering (e.g. OOM): the connection is fine, keep using it.
-      if (error instanceof ReplyError) return this.fail('reply', operation, error);
-      return this.fail('connection', operation, error, true);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private fail(kind: RedisUnavailableKind, operation: string, cause?: unknown, backOff = false): Guarded<never> {
-    if (backOff) {
-      this.skipUntil = Date.now() + this.backoffMs;
-      this.skipKind = kind;
-    }
-    const error = new RedisUnavailableError(kind, operation, cause === undefined ? undefined : { cause });
-    try {
-      this.policy.onRedisError?.(error);
-    } catch {
-      // The caller's reporting must not turn a fallback into a failure.
-    }
-    return { ok: false, error };
+    return answer;
   }
 }
 

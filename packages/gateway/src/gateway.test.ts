@@ -1,5 +1,6 @@
 import { ProviderError } from '@inner-talk/llm';
 import { startMockGemini, startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
+import type { BreakerTransition } from '@inner-talk/gateway-state';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { AllProvidersUnavailableError, createGatewayState, LlmGateway, parseGatewayEnv, type CallRecord, type GatewayState } from './index';
 
@@ -75,6 +76,22 @@ describe('LlmGateway with real SDKs, mock providers and Redis-shared state', () 
     expect(gemini.stats().requests).toBe(1); // exactly one half-open probe
     expect(probes.filter((r) => r.provider === 'gemini')).toHaveLength(1);
     expect((await gateway.complete(request('after'))).provider).toBe('gemini'); // closed again
+  });
+
+  it('gives the half-open probe a lease of the provider timeout plus a margin, so no second probe starts while it runs', async () => {
+    await state.close();
+    prefix = uniquePrefix('gw');
+    const transitions: BreakerTransition[] = [];
+    const config = parseGatewayEnv({ LLM_GEMINI_KEYS: 'gk-1', LLM_GEMINI_BASE_URL: gemini.sdkBaseUrl, LLM_GEMINI_TIMEOUT_MS: '7000', LLM_OPENAI_KEYS: 'ok-1', LLM_OPENAI_BASE_URL: openai.sdkBaseUrl, LLM_BREAKER_OPEN_MS: '400' });
+    state = await createGatewayState({ redisUrl: serviceUrls().redisUrl, prefix, config, onTransition: (t) => transitions.push(t) });
+    gateway = new LlmGateway({ config, ...state });
+    gemini.script([{ status: 503 }, { status: 503 }, { status: 503 }]);
+    for (let i = 0; i < 3; i++) expect((await gateway.complete(request(`l${i}`))).provider).toBe('openai');
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect((await gateway.complete(request('probe'))).provider).toBe('gemini');
+    const granted = transitions.find((t) => t.reason === 'probe_granted');
+    expect(granted!.leaseUntil - granted!.at).toBe(7_000 + 5_000);
+    expect(transitions.map((t) => t.to)).toEqual(['open', 'half_open', 'closed']);
   });
 
   it('cools a rate-limited key for Retry-After and uses the other key of the provider', async () => {

@@ -41,6 +41,12 @@ const MIN_CALL_MS = 250;
 /** When nothing says when to come back (e.g. every provider just failed with 5xx). */
 const DEFAULT_RETRY_MS = 5_000;
 const HALF_OPEN_RECHECK_MS = 1_000;
+/**
+ * A probe's lease is the provider's call timeout plus this: time for the Redis calls around the call
+ * (limiter, breaker) and event-loop delays. A lease shorter than the call would let a second caller
+ * probe while the first still waits on a hanging provider.
+ */
+const PROBE_LEASE_MARGIN_MS = 5_000;
 /** An invalid key is not going to heal by itself soon. */
 const AUTH_COOLDOWN_MS = 60 * 60_000;
 const DEFAULT_RATE_LIMIT_COOLDOWN_MS = 30_000;
@@ -98,7 +104,7 @@ export class LlmGateway implements ChatProvider {
     const begunAt = this.now();
     for (const [chainIndex, route] of this.deps.config.chain.entries()) {
       const breakerId = `provider:${route.name}`;
-      const gate = await this.deps.breaker.acquire(breakerId);
+      const gate = await this.deps.breaker.acquire(breakerId, { probeLeaseMs: route.timeoutMs + PROBE_LEASE_MARGIN_MS });
       if (gate.decision === 'open') {
         // While another process probes (half-open), its answer may come any moment: look again
         // within a second rather than waiting out the whole probe lease.
@@ -107,8 +113,7 @@ export class LlmGateway implements ChatProvider {
         skips.push({ provider: route.name, reason: 'breaker_open' });
         continue;
       }
-      const probe = gate.decision === 'probe';
-      const outcome = await this.tryRoute(route, chainIndex, request, begunAt, deadline, estimate, probe, later);
+      const outcome = await this.tryRoute(route, chainIndex, request, begunAt, deadline, estimate, { probe: gate.decision === 'probe', seq: gate.seq }, later);
       if ('result' in outcome) return outcome.result;
       skips.push({ provider: route.name, reason: outcome.reason });
       if (outcome.fatal) throw outcome.fatal;
@@ -124,10 +129,11 @@ export class LlmGateway implements ChatProvider {
     begunAt: number,
     deadline: number,
     estimate: number,
-    probe: boolean,
+    admitted: { probe: boolean; seq: number },
     later: (at: number) => void,
   ): Promise<{ result: ChatResult } | { reason: ProviderSkip['reason']; fatal?: ProviderError }> {
     const breakerId = `provider:${route.name}`;
+    const probe = admitted.probe;
     const { active } = await this.deps.cooldowns.cooldowns(route.keys.map((k) => k.id));
     const usable = route.keys.filter((k) => {
       const cd = active.get(k.id);
@@ -158,7 +164,8 @@ export class LlmGateway implements ChatProvider {
         const result = await this.adapter(route, key).complete({ ...request, timeoutMs: Math.min(route.timeoutMs, timeLeft) });
         const u = result.usage;
         if (reservation) await this.deps.limiter.reconcile(reservation, u.inputTokens + u.outputTokens + (route.api === 'gemini' ? u.reasoningTokens : 0));
-        await this.deps.breaker.onSuccess(breakerId, { probe });
+        // With the seq of the acquire: a call begun before the breaker changed state says nothing about the new one.
+        await this.deps.breaker.onSuccess(breakerId, admitted);
         const costUsd = callCostUsd(u, route.price, route.api);
         this.deps.observer?.onCall?.({ provider: route.name, model: result.model, keyId: key.id, outcome: 'ok', startedAt, latencyMs: this.now() - startedAt, waitedMs: startedAt - begunAt, chainIndex, usage: u, costUsd });
         return { result };
@@ -174,7 +181,7 @@ export class LlmGateway implements ChatProvider {
           }
           return { reason, fatal: error };
         }
-        const failed = await this.deps.breaker.onFailure(breakerId, { probe });
+        const failed = await this.deps.breaker.onFailure(breakerId, admitted);
         if (error.kind === 'rate_limited') {
           const until = cooldownEnd(error, this.now());
           const set = await this.deps.cooldowns.setCooldown(key.id, until, error.exhaustedQuota ? `quota_${error.exhaustedQuota}` : 'rate_limited');

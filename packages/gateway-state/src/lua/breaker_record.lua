@@ -11,6 +11,12 @@
                before the breaker opened: ignored.
     open       ignored (late outcomes of calls started before it opened must not extend it).
   Opening never shortens an open period: until = max(until, now + duration).
+  Stale outcomes: when the caller passes the seq its acquire saw (ARGV[13]) and the breaker has made a
+  transition since (seq differs), the call started under an earlier state and the outcome is ignored
+  in every state, e.g. a late failure of a call begun before the last close does not count against
+  the new closed period, and a late success does not reset its consecutive failures. A breaker
+  without stored state (seq 0: never used, its state expired after a day without writes, or Redis
+  lost it) is closed without history: every outcome counts there.
 
   Rolling window: KEYS[2] holds per-bucket counters 's<n>' / 'f<n>' with n = floor(nowMs / bucketMs)
   and bucketMs = ceil(windowMs / 10); the rate is taken over the current bucket and the 9 before it,
@@ -25,8 +31,10 @@
   ARGV[7]  error-rate window ms      ARGV[8]  error-rate minimum calls
   ARGV[9]  openMs                    ARGV[10] backoff multiplier   ARGV[11] maxOpenMs
   ARGV[12] state TTL ms
+  ARGV[13] the breaker's seq when the call was admitted, or '' (not known: the outcome always counts)
 
-  Returns {decision (always ''), state, seq, untilMs, leaseMs, nowMs, eventJson or '', consecutiveFailures}
+  Returns {decision, state, seq, untilMs, leaseMs, nowMs, eventJson or '', consecutiveFailures} with
+  decision 'stale' when the outcome was ignored because of ARGV[13], else ''
 ]]
 -- @include breaker_state
 
@@ -39,6 +47,7 @@ local ttl_ms = tonumber(ARGV[12])
 
 local now_ms, now_us = clock()
 local b = load(key)
+if ARGV[13] ~= '' and b.seq ~= 0 and tonumber(ARGV[13]) ~= b.seq then return reply('stale', b, now_ms) end
 
 local function open_for(duration, reason)
   b.untilMs = math.max(b.untilMs, now_ms + duration)
