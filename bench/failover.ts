@@ -17,7 +17,7 @@
  * The last line of output is one JSON object with the results; see bench/README.md.
  */
 import { Redis } from 'ioredis';
-import { clearClusterData, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
+import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
 import { startMockGemini, startMockOpenAI, startTelegramEmulator, type LatencySpec, type MockDownMode, type MockLlmServer, type TelegramEmulator, type TelegramUserClient } from '@inner-talk/mocks';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { max, percentile, round, summary } from './lib/stats';
@@ -209,12 +209,18 @@ async function main(): Promise<void> {
         LLM_BREAKER_FAILURES: '3',
         LLM_BREAKER_OPEN_MS: String(flags.openMs),
         LLM_GEMINI_TIMEOUT_MS: String(flags.primaryTimeoutMs),
+        // Each emulated person writes every ~1.3 s: one reply per message (no merging of rapid
+        // texts), and no per-person abuse limit, so that every message is one measured answer.
+        COALESCE_WINDOW_MS: '0',
+        USER_MESSAGES_PER_MINUTE: '1000',
       },
     });
     out(`cluster up in ${((Date.now() - startedRun) / 1000).toFixed(1)} s; worker logs: ${cluster.workers.map((w) => w.logFile).join(', ')}`);
 
     // Warm-up (not measured): every process loads its code paths and opens its connections.
     const warm = Array.from({ length: flags.workers * 3 }, (_, i) => emulator!.client(TOKEN, { userId: WARMUP_USER_ID + i, languageCode: 'en' }));
+    // Onboarding is not what this measures: everyone has consented already.
+    await grantConsents(mongoUrl, mongoDb, 'en', [...warm.map((c) => c.userId), ...Array.from({ length: flags.users }, (_, i) => FIRST_USER_ID + i)]);
     await Promise.all(warm.map((c, i) => c.sendText(`warm-up ${i}`)));
     await Promise.all(warm.map((c) => c.waitForBotMessages(1, 30_000)));
     out(`warm-up done (${warm.length} messages answered)`);
