@@ -8,6 +8,7 @@ import { Vault } from '@inner-talk/vault';
 import { WorkerAdmin } from './admin';
 import { RedisContextCache } from './context-cache';
 import { WorkerDataRights } from './data-rights';
+import { runInTurn } from './turn-context';
 import { RedisUsageLimits } from './usage-limits';
 
 /** Every Redis key under `prefix` and its value (strings, lists, sets, hashes, sorted sets) as text. */
@@ -87,6 +88,16 @@ describe('worker adapters of the conversation: context cache, limits, data right
     expect(await limits.tokensToday('tg:1')).toBe(110);
     now += 86_400_000;
     expect(await limits.tokensToday('tg:1')).toBe(0);
+  });
+
+  it('limits: a backlog answered in a burst counts by the minutes its messages arrived in', async () => {
+    const now = Date.UTC(2026, 4, 5, 12, 5, 0);
+    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
+    // Six messages written over two minutes at an ordinary pace, all answered now (after an outage).
+    const arrivals = [0, 20, 40, 60, 80, 100].map((s) => Date.UTC(2026, 4, 5, 12, 0, 0) + s * 1000);
+    for (const [i, at] of arrivals.entries()) expect(await runInTurn(at, () => limits.admitMessage('tg:1', `u${i}`))).toBe(true);
+    // A fourth message within one minute of writing is still over the limit.
+    expect(await runInTurn(arrivals[0]! + 30_000, () => limits.admitMessage('tg:1', 'u9'))).toBe(false);
   });
 
   it('export returns every document opened; forget deletes MongoDB, the cache, limit counters and dead letters, audited without text', async () => {

@@ -1,6 +1,7 @@
 import { Bot, GrammyError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { Redis } from 'ioredis';
+import { MongoClient, MongoServerSelectionError } from 'mongodb';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { ChatInbox, deadLettersKey, type InboxEntry } from '@inner-talk/queue';
 import { ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
@@ -124,6 +125,30 @@ describe('ChatDrainer against real Redis', () => {
     down = false;
     expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
     expect(notified).toEqual([]);
+  });
+
+  it('waits out a MongoDB outage without counting an attempt', async () => {
+    await push(1, 'm1');
+    // The driver's own error for an unreachable server (nothing listens on port 1).
+    const unreachable = new MongoClient('mongodb://127.0.0.1:1', { serverSelectionTimeoutMS: 50 });
+    const outage = await unreachable.connect().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await unreachable.close();
+    expect(outage).toBeInstanceOf(MongoServerSelectionError);
+    let down = true;
+    behaviour = () => {
+      if (down) throw new Error('turn failed', { cause: outage });
+    };
+    const d = drainer({ maxAttempts: 1 });
+    for (let i = 0; i < 3; i += 1) expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'storage_unavailable' });
+    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'merged' });
+    down = false;
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(handled).toEqual(['m1']);
+    expect(notified).toEqual([]);
+    expect(await redis.zrange(deadLettersKey(prefix), '0', '-1')).toEqual([]);
   });
 
   it('drops an update whose recipient blocked the bot (403) without retrying', async () => {

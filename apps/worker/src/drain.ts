@@ -2,10 +2,12 @@ import { BotError, GrammyError, HttpError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import type { ChatInbox, InboxEntry } from '@inner-talk/queue';
+import { isStorageUnavailable } from '@inner-talk/storage';
 import { METRICS, type ActivePeople, type ClusterMetricsWriter, type Logger, type MetricSample } from '@inner-talk/telemetry';
 import type { UpdateReport } from './bot';
 import { turnLength, turnUpdate, type CoalescePolicy } from './coalesce';
 import { TelegramCooldownError } from './outbound';
+import { runInTurn } from './turn-context';
 
 export interface DrainPolicy {
   /** Lease of a chat's drain lock; renewed every third of it while a turn runs. */
@@ -48,8 +50,8 @@ export type DrainOutcome =
   | { kind: 'drained'; turns: number }
   /** This job did its share (or the process is closing); a new job continues the chat. */
   | { kind: 'handover'; turns: number }
-  /** The head must wait: every provider is unavailable or a retry is due. The lock is kept until then. */
-  | { kind: 'retry_at'; at: number; reason: 'providers_unavailable' | 'telegram_cooldown' | 'failed' }
+  /** The head must wait: every provider or the database is unavailable, or a retry is due. The lock is kept until then. */
+  | { kind: 'retry_at'; at: number; reason: 'providers_unavailable' | 'storage_unavailable' | 'telegram_cooldown' | 'failed' }
   /** The lock expired under us (e.g. a long stall); whoever took it continues. */
   | { kind: 'lost_lock'; turns: number };
 
@@ -114,7 +116,7 @@ export class ChatDrainer {
     const renew = setInterval(() => void inbox.acquire(chat, owner, policy.leaseMs).catch(() => undefined), Math.max(100, policy.leaseMs / 3));
     let outcome = 'ok';
     try {
-      await this.deps.runTurn(chat, `u${head.updateId}`, () => this.deps.bot.handleUpdate(turnUpdate(entries) as unknown as Update));
+      await runInTurn(head.receivedAt, () => this.deps.runTurn(chat, `u${head.updateId}`, () => this.deps.bot.handleUpdate(turnUpdate(entries) as unknown as Update)));
       return null;
     } catch (error) {
       const cause = unwrap(error);
@@ -125,6 +127,16 @@ export class ChatDrainer {
         await inbox.acquire(chat, owner, at - this.now() + policy.leaseMs);
         log.warn({ retryAt: cause.retryAt, skips: cause.skips }, 'every LLM provider unavailable; chat waits');
         return { kind: 'retry_at', at, reason: 'providers_unavailable' };
+      }
+      if (isStorageUnavailable(cause)) {
+        // MongoDB cannot be reached: that says nothing about the update, and counting it would
+        // dead-letter the head of every busy chat during an outage of half a minute (each attempt
+        // spends the driver's server-selection timeout). Wait, attempts untouched, like for the LLM.
+        outcome = 'delayed';
+        const at = this.now() + policy.retryBaseMs;
+        await inbox.acquire(chat, owner, policy.retryBaseMs + policy.leaseMs);
+        log.warn({ err: describe(cause) }, 'storage unavailable; chat waits');
+        return { kind: 'retry_at', at, reason: 'storage_unavailable' };
       }
       if (cause instanceof TelegramCooldownError) {
         // Telegram asked this chat to slow down for longer than a turn may wait: come back then.

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { UsageLimits } from '@inner-talk/conversation';
 import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
+import { turnReceivedAt } from './turn-context';
 
 const DAY_SECONDS = 86_400;
 
@@ -27,7 +28,10 @@ export class RedisUsageLimits implements UsageLimits {
   }
 
   async admitMessage(userId: string, turnKey: string): Promise<boolean> {
-    const minute = Math.floor(this.now() / 60_000);
+    // The minute the person wrote in, not the one we answer in: after an outage a backlog is
+    // answered in a burst, and counting that burst would tell someone who wrote at an ordinary pace
+    // to slow down instead of answering them.
+    const minute = Math.floor((turnReceivedAt() ?? this.now()) / 60_000);
     const key = `${this.prefix}:limit:{${userId}}:m:${minute}`;
     try {
       const result = await this.redis.multi().sadd(key, turnKey).expire(key, 120).scard(key).exec();

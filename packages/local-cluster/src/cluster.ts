@@ -97,13 +97,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     started.push(metrics);
 
     const workers: AppProcess[] = [];
+    // Numbered when started, not by the list's length: replacements may start concurrently (a
+    // restart policy restarts each dead worker on its own) and every one needs its own name and log.
+    let workerNumber = 0;
     // Workers seal personal data at rest: one throwaway key shared by this cluster's workers (a
     // caller's DATA_ENCRYPTION_KEYS in extraEnv wins).
     const keyring = `local:${randomBytes(32).toString('base64')}`;
     const addWorker = async (): Promise<AppProcess> => {
       const healthPort = await freePort();
       const worker = await spawnApp({
-        name: `worker-${workers.length + 1}`,
+        name: `worker-${++workerNumber}`,
         entry: ENTRIES.worker,
         env: {
           ...shared,

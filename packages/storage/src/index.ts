@@ -23,3 +23,4 @@ export { AssessmentStore, ASSESSMENTS_COLLECTION } from './assessment-store';
 export type { SealingVault, SelfCheckRun, SelfCheckScore, SelfCheckStatus } from './assessment-store';
 export { SessionStore, SESSIONS_COLLECTION, SESSION_HEADS_COLLECTION } from './session-store';
 export type { SessionEndReason, SessionMessage, SessionState } from './session-store';
+export { isStorageUnavailable } from './outage';
