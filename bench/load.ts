@@ -11,7 +11,7 @@
  *   pnpm bench:load [--workers 2] [--rates 20,40] [--step 20] [--no-baseline] [--no-kill] …
  *   pnpm bench:load --scaling [--scaling-workers 1,2,4] [--scaling-rates 10,20,40,80,160,320,500]
  *
- * Flags and the method: bench/README.md. The last line of output is one JSON object; every line of
+ * Flags: FLAGS below; the method and results: docs/performance.md. The last line of output is one JSON object; every line of
  * results is also appended to bench/results/load-<time>.jsonl.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -154,7 +154,7 @@ const FLAGS: Record<string, [keyof Flags, Kind]> = {
 };
 
 function usage(problem: string): never {
-  console.error(`bench:load: ${problem}\nflags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(' ')} (booleans also as --no-<flag>; see bench/README.md)`);
+  console.error(`bench:load: ${problem}\nflags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(' ')} (booleans also as --no-<flag>; see docs/performance.md)`);
   process.exit(2);
 }
 
