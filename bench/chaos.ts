@@ -21,6 +21,7 @@ import { uniquePrefix, type AppProcess } from '@inner-talk/testkit';
 import { startRestartableFerretDb, startRestartableRedis, type RestartableServer } from './lib/chaos-services';
 import { max, percentile } from './lib/stats';
 import { jsonLines } from './lib/worker-logs';
+import { runBench, sleep, out, expectedReply, type SentMessage, type ReceivedReply } from './lib/run';
 
 // ---- flags -------------------------------------------------------------------------------------
 
@@ -183,24 +184,9 @@ const LEDGER_WINDOW_MS = 1000;
 /** After the last reply and empty inboxes: how long a late copy would still be caught. */
 const TAIL_MS = 3000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const out = (s = '') => process.stdout.write(`${s}\n`);
-const expectedReply = (text: string) => `Mock reply to: ${text}`;
 
-interface Sent {
-  n: number;
-  chatId: number;
-  text: string;
-  sentAt: number;
-  updateId?: number;
-  sendError?: string;
-}
-
-interface Reply {
-  chatId: number;
-  text: string;
-  at: number;
-}
+type Sent = SentMessage;
+type Reply = ReceivedReply;
 
 interface Kill {
   worker: string;
@@ -722,10 +708,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('chaos failed:', error);
-    process.exit(1);
-  },
-);
+runBench('chaos', main);

@@ -22,6 +22,7 @@ import { startMockGemini, startMockOpenAI, startTelegramEmulator, type LatencySp
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { max, percentile, round, summary } from './lib/stats';
 import { describeIncidents, mergeEvents, propagation, readWorkerEvents, type BreakerIncident } from './lib/worker-logs';
+import { runBench, sleep, out, expectedReply, type SentMessage, type ReceivedReply } from './lib/run';
 
 // ---- flags -------------------------------------------------------------------------------------
 
@@ -110,24 +111,9 @@ const NEED_A_MOMENT = 'I need a moment to gather my thoughts. I will answer you 
 const FIRST_USER_ID = 700_001;
 const WARMUP_USER_ID = 790_001;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const out = (s = '') => process.stdout.write(`${s}\n`);
-const expectedReply = (text: string) => `Mock reply to: ${text}`;
 
-interface Sent {
-  n: number;
-  chatId: number;
-  text: string;
-  sentAt: number;
-  updateId?: number;
-  sendError?: string;
-}
-
-interface Reply {
-  chatId: number;
-  text: string;
-  at: number;
-}
+type Sent = SentMessage;
+type Reply = ReceivedReply;
 
 /** Bot messages the emulator accepted, in arrival order. */
 function botReplies(emulator: TelegramEmulator): Reply[] {
@@ -412,10 +398,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error('bench:failover failed:', error);
-    process.exit(1);
-  },
-);
+runBench('bench:failover', main);

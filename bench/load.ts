@@ -35,6 +35,7 @@ import { round } from './lib/stats';
 import { scalingChartSvg, type ChartSeries } from './lib/svg-chart';
 import { WebhookDelivery, type Delivery } from './lib/webhook-delivery';
 import { messageText, sessionSchedule, textUpdate, tokensIn, virtualUser, type VirtualUser } from './lib/workload';
+import { runBench, sleep, out } from './lib/run';
 
 // ---- flags -------------------------------------------------------------------------------------
 
@@ -203,8 +204,6 @@ function parseFlags(argv: readonly string[]): Flags {
 
 const TOKEN = '424242:bench-load-token';
 const SECRET = 'bench-load-webhook-secret';
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-const out = (s = '') => process.stdout.write(`${s}\n`);
 
 interface Rig {
   flags: Flags;
@@ -840,10 +839,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error('bench:load failed:', error);
-    process.exit(1);
-  },
-);
+runBench('bench:load', main);
