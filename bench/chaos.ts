@@ -21,6 +21,7 @@ import { uniquePrefix, type AppProcess } from '@inner-talk/testkit';
 import { startRestartableFerretDb, startRestartableRedis, type RestartableServer } from './lib/chaos-services';
 import { max, percentile } from './lib/stats';
 import { jsonLines } from './lib/worker-logs';
+import { flagList, numberFlag, parseFlagArgs, type FlagTable } from './lib/flags';
 import { runBench, sleep, out, expectedReply, type SentMessage, type ReceivedReply } from './lib/run';
 
 // ---- flags -------------------------------------------------------------------------------------
@@ -92,8 +93,10 @@ const SMALL: Partial<Flags> = {
   graceS: 60,
 };
 
-type Kind = 'int' | 'num' | 'bool' | 'signal' | 'fsync';
-const FLAGS: Record<string, [keyof Flags, Kind]> = {
+type Kind = 'int' | 'num' | 'signal' | 'fsync';
+/** Flags where 0 means something (no Redis downtime, an immediate restart). */
+const ZERO_ALLOWED = new Set(['--redis-down-ms', '--restart-after-ms']);
+const FLAGS: FlagTable<Flags, Kind> = {
   small: ['small', 'bool'],
   workers: ['workers', 'int'],
   users: ['users', 'int'],
@@ -120,42 +123,28 @@ const FLAGS: Record<string, [keyof Flags, Kind]> = {
 };
 
 function usage(problem: string): never {
-  console.error(`chaos: ${problem}\nflags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(' ')} (on/off flags also as --no-<flag>; see bench/README.md)`);
+  console.error(`chaos: ${problem}\nflags: ${flagList(FLAGS)} (on/off flags also as --no-<flag>; see bench/README.md)`);
   process.exit(2);
 }
 
 function parseFlags(argv: readonly string[]): Flags {
   // --small is a preset: flags given with it win wherever they appear.
-  const flags: Flags = { ...DEFAULTS, ...(argv.includes('--small') ? SMALL : {}) };
-  const set = flags as unknown as Record<string, unknown>;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const spec = m ? FLAGS[m[2]!] : undefined;
-    if (!m || !spec) usage(`unknown argument ${arg}`);
-    const [key, kind] = spec;
-    if (kind === 'bool') {
-      set[key] = !m[1] && m[3] !== 'false';
-      continue;
+  const defaults: Flags = { ...DEFAULTS, ...(argv.includes('--small') ? SMALL : {}) };
+  const flags = parseFlagArgs(argv, defaults, FLAGS, (kind, value, flag) => {
+    switch (kind) {
+      case 'signal': {
+        const s = value.toUpperCase().replace(/^(SIG)?/, 'SIG');
+        if (s !== 'SIGKILL' && s !== 'SIGTERM') usage(`${flag} must be KILL or TERM`);
+        return s;
+      }
+      case 'fsync':
+        if (value !== 'everysec' && value !== 'always') usage('--appendfsync must be everysec or always');
+        return value;
+      case 'int':
+      case 'num':
+        return numberFlag(value, flag, usage, { integer: kind === 'int', allowZero: ZERO_ALLOWED.has(flag) });
     }
-    if (m[1]) usage(`--no-${m[2]} is only for on/off flags`);
-    const value = m[3] ?? argv[++i];
-    if (value === undefined) usage(`--${m[2]} needs a value`);
-    if (kind === 'signal') {
-      const s = value.toUpperCase().replace(/^(SIG)?/, 'SIG');
-      if (s !== 'SIGKILL' && s !== 'SIGTERM') usage(`--${m[2]} must be KILL or TERM`);
-      set[key] = s;
-    } else if (kind === 'fsync') {
-      if (value !== 'everysec' && value !== 'always') usage('--appendfsync must be everysec or always');
-      set[key] = value;
-    } else {
-      const n = Number(value);
-      if (!Number.isFinite(n) || n < 0 || (n === 0 && key !== 'redisDownMs' && key !== 'restartAfterMs')) usage(`--${m[2]}: ${value} is not a positive number`);
-      if (kind === 'int' && !Number.isInteger(n)) usage(`--${m[2]} must be a whole number`);
-      set[key] = n;
-    }
-  }
+  }, usage);
   if (flags.redis && flags.redisRestartAtS >= flags.durationS) usage('need --redis-restart-at < --duration');
   if (flags.mongo && flags.mongoDownAtS >= flags.durationS) usage('need --mongo-down-at < --duration');
   // Faster people are told to slow down (a correct answer, but not the reply this run counts).

@@ -22,6 +22,7 @@ import { startMockGemini, startMockOpenAI, startTelegramEmulator, type LatencySp
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { max, percentile, round, summary } from './lib/stats';
 import { describeIncidents, mergeEvents, propagation, readWorkerEvents, type BreakerIncident } from './lib/worker-logs';
+import { flagList, numberFlag, parseFlagArgs, type FlagTable } from './lib/flags';
 import { runBench, sleep, out, expectedReply, type SentMessage, type ReceivedReply } from './lib/run';
 
 // ---- flags -------------------------------------------------------------------------------------
@@ -58,47 +59,33 @@ const DEFAULTS: Flags = {
   primaryTimeoutMs: 20_000,
 };
 
-const FLAG_NAMES: Record<string, keyof Flags> = {
-  workers: 'workers',
-  users: 'users',
-  rate: 'rate',
-  duration: 'durationS',
-  'kill-at': 'killAtS',
-  'restore-at': 'restoreAtS',
-  'open-ms': 'openMs',
-  grace: 'graceS',
-  'latency-median': 'latencyMedianMs',
-  'latency-p99': 'latencyP99Ms',
-  'kill-mode': 'killMode',
-  'primary-timeout-ms': 'primaryTimeoutMs',
+const FLAGS: FlagTable<Flags, 'int' | 'num' | 'mode'> = {
+  workers: ['workers', 'int'],
+  users: ['users', 'int'],
+  rate: ['rate', 'num'],
+  duration: ['durationS', 'num'],
+  'kill-at': ['killAtS', 'num'],
+  'restore-at': ['restoreAtS', 'num'],
+  'open-ms': ['openMs', 'num'],
+  grace: ['graceS', 'num'],
+  'latency-median': ['latencyMedianMs', 'num'],
+  'latency-p99': ['latencyP99Ms', 'num'],
+  'kill-mode': ['killMode', 'mode'],
+  'primary-timeout-ms': ['primaryTimeoutMs', 'num'],
 };
 
 function usage(problem: string): never {
-  console.error(`bench:failover: ${problem}\nflags: ${Object.keys(FLAG_NAMES).map((f) => `--${f}`).join(' ')} (see bench/README.md)`);
+  console.error(`bench:failover: ${problem}\nflags: ${flagList(FLAGS)} (see bench/README.md)`);
   process.exit(2);
 }
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const key = m ? FLAG_NAMES[m[1]!] : undefined;
-    if (!m || !key) usage(`unknown argument ${arg}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) usage(`--${m[1]} needs a value`);
-    if (key === 'killMode') {
-      if (!['close', 'refuse', 'error', 'hang'].includes(value)) usage(`--kill-mode must be close, refuse, error or hang`);
-      flags.killMode = value as KillMode;
-    } else {
-      const n = Number(value);
-      if (!Number.isFinite(n) || n <= 0) usage(`--${m[1]} must be a positive number`);
-      flags[key] = n as never;
-    }
-  }
+  const flags = parseFlagArgs(argv, DEFAULTS, FLAGS, (kind, value, flag) => {
+    if (kind !== 'mode') return numberFlag(value, flag, usage, { integer: kind === 'int' });
+    if (!['close', 'refuse', 'error', 'hang'].includes(value)) usage(`--kill-mode must be close, refuse, error or hang`);
+    return value as KillMode;
+  }, usage);
   if (!(flags.killAtS < flags.restoreAtS && flags.restoreAtS < flags.durationS)) usage('need --kill-at < --restore-at < --duration');
-  if (!Number.isInteger(flags.workers) || !Number.isInteger(flags.users)) usage('--workers and --users must be whole numbers');
   return flags;
 }
 

@@ -35,6 +35,7 @@ import { round } from './lib/stats';
 import { scalingChartSvg, type ChartSeries } from './lib/svg-chart';
 import { WebhookDelivery, type Delivery } from './lib/webhook-delivery';
 import { messageText, sessionSchedule, textUpdate, tokensIn, virtualUser, type VirtualUser } from './lib/workload';
+import { flagList, numberFlag, parseFlagArgs, type FlagTable } from './lib/flags';
 import { runBench, sleep, out } from './lib/run';
 
 // ---- flags -------------------------------------------------------------------------------------
@@ -115,8 +116,8 @@ const DEFAULTS: Flags = {
   logLevel: 'info',
 };
 
-type Kind = 'int' | 'num' | 'ints' | 'range' | 'bool' | 'str';
-const FLAGS: Record<string, [keyof Flags, Kind]> = {
+type Kind = 'int' | 'num' | 'ints' | 'range' | 'str';
+const FLAGS: FlagTable<Flags, Kind> = {
   workers: ['workers', 'int'],
   rates: ['rates', 'ints'],
   step: ['stepS', 'num'],
@@ -155,45 +156,29 @@ const FLAGS: Record<string, [keyof Flags, Kind]> = {
 };
 
 function usage(problem: string): never {
-  console.error(`bench:load: ${problem}\nflags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(' ')} (booleans also as --no-<flag>; see docs/performance.md)`);
+  console.error(`bench:load: ${problem}\nflags: ${flagList(FLAGS)} (booleans also as --no-<flag>; see docs/performance.md)`);
   process.exit(2);
 }
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { ...DEFAULTS };
-  const set = flags as unknown as Record<string, unknown>;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(arg);
-    const spec = m ? FLAGS[m[2]!] : undefined;
-    if (!m || !spec) usage(`unknown argument ${arg}`);
-    const [key, kind] = spec;
-    if (kind === 'bool') {
-      set[key] = !m[1] && m[3] !== 'false';
-      continue;
+  const flags = parseFlagArgs(argv, DEFAULTS, FLAGS, (kind, value, flag) => {
+    const positive = (v: string) => numberFlag(v, flag, usage);
+    switch (kind) {
+      case 'str':
+        return value;
+      case 'num':
+        return positive(value);
+      case 'int':
+        return numberFlag(value, flag, usage, { integer: true });
+      case 'ints':
+        return value.split(',').map(positive);
+      case 'range': {
+        const [a, b] = value.split('-').map(positive);
+        if (a === undefined || (b !== undefined && b < a)) usage(`${flag} takes MIN-MAX seconds, e.g. 10-30`);
+        return [a, b ?? a];
+      }
     }
-    if (m[1]) usage(`--no-${m[2]} is only for on/off flags`);
-    const value = m[3] ?? argv[++i];
-    if (value === undefined) usage(`--${m[2]} needs a value`);
-    const positive = (s: string) => {
-      const n = Number(s);
-      if (!Number.isFinite(n) || n <= 0) usage(`--${m[2]}: ${s} is not a positive number`);
-      return n;
-    };
-    if (kind === 'str') set[key] = value;
-    else if (kind === 'num') set[key] = positive(value);
-    else if (kind === 'int') {
-      const n = positive(value);
-      if (!Number.isInteger(n)) usage(`--${m[2]} must be a whole number`);
-      set[key] = n;
-    } else if (kind === 'ints') set[key] = value.split(',').map(positive);
-    else if (kind === 'range') {
-      const [a, b] = value.split('-').map(positive);
-      if (a === undefined || (b !== undefined && b < a)) usage(`--${m[2]} takes MIN-MAX seconds, e.g. 10-30`);
-      set[key] = [a, b ?? a];
-    }
-  }
+  }, usage);
   if (flags.redis !== 'private' && flags.redis !== 'shared') usage('--redis must be private or shared');
   if (flags.killAtS >= flags.killDurationS) usage('need --kill-at < --kill-duration');
   if (!flags.cluster && !flags.baseline && !flags.scaling) usage('nothing to run: --no-cluster and --no-baseline');

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { freePort, repoRoot } from '@inner-talk/testkit';
+import { freePort, repoRoot, startWatchdog } from '@inner-talk/testkit';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -28,28 +28,6 @@ export interface RestartableServer {
   start(): Promise<void>;
   /** Kills it (if up) and deletes its data directory. Idempotent. */
   destroy(): Promise<void>;
-}
-
-/**
- * Kills `pid` when this process dies without saying goodbye (SIGKILL, a crash): a detached `sh`
- * waits on a pipe from us; EOF without "done" means we are gone. Returns the goodbye.
- */
-function watchdog(pid: number): () => void {
-  try {
-    const dog = spawn('/bin/sh', ['-c', 'IFS= read -r line; [ "$line" = done ] || kill -s KILL "$1" 2>/dev/null', 'chaos-watchdog', String(pid)], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-      detached: true,
-    });
-    dog.on('error', () => undefined);
-    dog.stdin?.on('error', () => undefined);
-    dog.unref();
-    (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return () => {
-      if (dog.stdin && !dog.stdin.destroyed) dog.stdin.end('done\n');
-    };
-  } catch {
-    return () => undefined;
-  }
 }
 
 const alive = new Set<ChildProcess>();
@@ -121,7 +99,7 @@ function restartable(spec: ServerSpec, url: string): RestartableServer {
     spawnError.catch(() => undefined);
     track(c);
     child = c;
-    if (c.pid !== undefined) goodbye = watchdog(c.pid);
+    if (c.pid !== undefined) goodbye = startWatchdog(c.pid, { processGroup: false });
     const died = exited(c).then(() => {
       throw new Error(`${spec.name} exited during start-up (code ${c.exitCode ?? c.signalCode}); log ${logFile}:\n${output.slice(-2000)}`);
     });

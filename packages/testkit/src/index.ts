@@ -5,7 +5,7 @@ export { uniquePrefix } from './names';
 export { freePort } from './net';
 export { waitFor } from './wait';
 export type { WaitForOptions } from './wait';
-export { spawnApp, stopAll, onCleanup, runningApps } from './spawn';
+export { spawnApp, stopAll, onCleanup, runningApps, startWatchdog } from './spawn';
 export type { AppProcess, SpawnAppOptions } from './spawn';
 export { repoRoot } from './repo';
 export { logRecords } from './logs';

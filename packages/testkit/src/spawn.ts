@@ -97,14 +97,16 @@ function trackExitHook(): void {
 }
 
 /**
- * A tiny `sh` watching this process on behalf of one app: it SIGKILLs the app's process group when its
- * stdin pipe closes without "done" — that is, when this process died or exited (normally, by a crash,
- * or by SIGKILL) while the app was still running. Needed under Jest, whose sandboxed `process` never
- * emits 'exit' to test code.
+ * A tiny `sh` watching this process on behalf of a child: it SIGKILLs the child (its process group
+ * with `processGroup`) when its stdin pipe closes without "done" — that is, when this process died
+ * or exited (normally, by a crash, or by SIGKILL) while the child was still running. Needed under
+ * Jest, whose sandboxed `process` never emits 'exit' to test code, and for servers a benchmark
+ * starts. Returns the goodbye: call it once the child has been stopped on purpose.
  */
-function startWatchdog(pgid: number): () => void {
+export function startWatchdog(id: number, options: { processGroup?: boolean } = { processGroup: true }): () => void {
+  const target = options.processGroup ? '-- "-$1"' : '"$1"';
   try {
-    const dog = spawn('/bin/sh', ['-c', 'IFS= read -r line; [ "$line" = done ] || kill -s KILL -- "-$1" 2>/dev/null', 'testkit-watchdog', String(pgid)], {
+    const dog = spawn('/bin/sh', ['-c', `IFS= read -r line; [ "$line" = done ] || kill -s KILL ${target} 2>/dev/null`, 'testkit-watchdog', String(id)], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
     });
