@@ -74,18 +74,19 @@ describe('worker adapters of the conversation: context cache, limits, data right
     let now = Date.UTC(2026, 4, 5, 12, 0, 10);
     const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
     const other = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now }); // another worker
-    expect(await limits.admitMessage('tg:1', 'u1')).toBe(true);
-    expect(await other.admitMessage('tg:1', 'u2')).toBe(true);
-    expect(await limits.admitMessage('tg:1', 'u2')).toBe(true); // the same turn again counts once
-    expect(await other.admitMessage('tg:1', 'u3')).toBe(true);
-    expect(await limits.admitMessage('tg:1', 'u4')).toBe(false);
-    expect(await limits.admitMessage('tg:9', 'u5')).toBe(true); // someone else is not affected
+    expect(await limits.admit('tg:1', 'u1')).toBe('ok');
+    expect(await other.admit('tg:1', 'u2')).toBe('ok');
+    expect(await limits.admit('tg:1', 'u2')).toBe('ok'); // the same turn again counts once
+    expect(await other.admit('tg:1', 'u3')).toBe('ok');
+    expect(await limits.admit('tg:1', 'u4')).toBe('rate');
+    expect(await limits.admit('tg:9', 'u5')).toBe('ok'); // someone else is not affected
     now += 60_000;
-    expect(await limits.admitMessage('tg:1', 'u6')).toBe(true);
+    expect(await limits.admit('tg:1', 'u6')).toBe('ok');
 
     await limits.addTokens('tg:1', 60);
     await other.addTokens('tg:1', 50);
     expect(await limits.tokensToday('tg:1')).toBe(110);
+    expect(await limits.admit('tg:1', 'u7')).toBe('daily_tokens'); // over the budget of 100
     now += 86_400_000;
     expect(await limits.tokensToday('tg:1')).toBe(0);
   });
@@ -95,9 +96,9 @@ describe('worker adapters of the conversation: context cache, limits, data right
     const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
     // Six messages written over two minutes at an ordinary pace, all answered now (after an outage).
     const arrivals = [0, 20, 40, 60, 80, 100].map((s) => Date.UTC(2026, 4, 5, 12, 0, 0) + s * 1000);
-    for (const [i, at] of arrivals.entries()) expect(await runInTurn(at, () => limits.admitMessage('tg:1', `u${i}`))).toBe(true);
+    for (const [i, at] of arrivals.entries()) expect(await runInTurn(at, () => limits.admit('tg:1', `u${i}`))).toBe('ok');
     // A fourth message within one minute of writing is still over the limit.
-    expect(await runInTurn(arrivals[0]! + 30_000, () => limits.admitMessage('tg:1', 'u9'))).toBe(false);
+    expect(await runInTurn(arrivals[0]! + 30_000, () => limits.admit('tg:1', 'u9'))).toBe('rate');
   });
 
   it('export returns every document opened; forget deletes MongoDB, the cache, limit counters and dead letters, audited without text', async () => {
@@ -116,7 +117,7 @@ describe('worker adapters of the conversation: context cache, limits, data right
     await sessions.start({ id: 's1', userId, at: new Date(), turnKey: 'u1', previousSessionId: null });
     await sessions.end({ id: 's1', at: new Date(), reason: 'command', turnKey: 'u2', summary: 'a private summary' });
     await cache.set(userId, 'cached private context');
-    await limits.admitMessage(userId, 'u1');
+    await limits.admit(userId, 'u1');
     await limits.addTokens(userId, 10);
     // A message that failed for good: its payload (with text) waits in the dead letters.
     const poison = textUpdate(77, 4242, 'my very private words again');

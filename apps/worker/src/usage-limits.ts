@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { UsageLimits } from '@inner-talk/conversation';
+import type { LimitVerdict, UsageLimits } from '@inner-talk/conversation';
 import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
 import { turnReceivedAt } from './turn-context';
 
@@ -23,35 +23,32 @@ export class RedisUsageLimits implements UsageLimits {
     private readonly options: { messagesPerMinute: number; dailyTokenBudget: number; metrics?: ClusterMetricsWriter; now?: () => number },
   ) {}
 
-  get dailyTokenBudget(): number {
-    return this.options.dailyTokenBudget;
-  }
-
-  async admitMessage(userId: string, turnKey: string): Promise<boolean> {
+  /**
+   * Counts the message (once per `turnKey`, in the minute the person wrote it) and says whether it
+   * may be answered: `rate` over the per-minute count, `daily_tokens` over today's token budget. One
+   * round trip (a MULTI). Fails open: a Redis error admits it.
+   */
+  async admit(userId: string, turnKey: string): Promise<LimitVerdict> {
     // The minute the person wrote in, not the one we answer in: after an outage a backlog is
     // answered in a burst, and counting that burst would tell someone who wrote at an ordinary pace
     // to slow down instead of answering them.
     const minute = Math.floor((turnReceivedAt() ?? this.now()) / 60_000);
     const key = `${this.prefix}:limit:{${userId}}:m:${minute}`;
+    let verdict: LimitVerdict = 'ok';
     try {
-      const result = await this.redis.multi().sadd(key, turnKey).expire(key, 120).scard(key).exec();
-      const admitted = Number(result?.[2]?.[1] ?? 0) <= this.options.messagesPerMinute;
-      if (!admitted) this.count('rate');
-      return admitted;
+      const result = await this.redis.multi().sadd(key, turnKey).expire(key, 120).scard(key).get(this.dayKey(userId)).exec();
+      if (Number(result?.[2]?.[1] ?? 0) > this.options.messagesPerMinute) verdict = 'rate';
+      else if (Number(result?.[3]?.[1] ?? 0) >= this.options.dailyTokenBudget) verdict = 'daily_tokens';
     } catch {
-      return true;
+      return 'ok';
     }
+    if (verdict !== 'ok') this.options.metrics?.record([{ spec: METRICS.limitedMessages, labels: { limit: verdict } }]).catch(() => undefined);
+    return verdict;
   }
 
-  /** Asked once per admitted message, so a result at or over the budget is counted as a limited message. */
+  /** Model tokens the person spent today (UTC). */
   async tokensToday(userId: string): Promise<number> {
-    try {
-      const spent = Number((await this.redis.get(this.dayKey(userId))) ?? 0);
-      if (spent >= this.options.dailyTokenBudget) this.count('daily_tokens');
-      return spent;
-    } catch {
-      return 0;
-    }
+    return Number((await this.redis.get(this.dayKey(userId))) ?? 0);
   }
 
   async addTokens(userId: string, tokens: number): Promise<void> {
@@ -68,10 +65,6 @@ export class RedisUsageLimits implements UsageLimits {
   /** Every key of a person's limits (for forget): the counters hold ids and numbers only. */
   keyPattern(userId: string): string {
     return `${this.prefix}:limit:{${userId}}:*`;
-  }
-
-  private count(limit: 'rate' | 'daily_tokens'): void {
-    this.options.metrics?.record([{ spec: METRICS.limitedMessages, labels: { limit } }]).catch(() => undefined);
   }
 
   private dayKey(userId: string): string {

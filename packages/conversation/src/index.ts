@@ -9,6 +9,7 @@ export type {
   ContextCache,
   ConversationOptions,
   DataRights,
+  LimitVerdict,
   Incoming,
   Reply,
   SafetyCheck,

@@ -194,12 +194,11 @@ describe('limits and data rights', () => {
   let admit = true;
   let spent = 0;
   const limits: UsageLimits = {
-    dailyTokenBudget: 1000,
-    admitMessage: async (_userId, turnKey) => {
+    admit: async (_userId, turnKey) => {
       limitCalls.push(turnKey);
-      return admit;
+      if (!admit) return 'rate';
+      return spent >= 1000 ? 'daily_tokens' : 'ok';
     },
-    tokensToday: async () => spent,
     addTokens: async (_userId, tokens) => {
       spent += tokens;
     },

@@ -137,11 +137,8 @@ export interface SessionMemory {
   activeSession(userId: string): Promise<SessionState | null>;
   session(userId: string, id: string): Promise<SessionState | null>;
   start(session: { id: string; userId: string; at: Date; turnKey: string; previousSessionId: string | null }): Promise<SessionState>;
-  /**
-   * Records a turn: its messages join `recent` (each turn key once; the newest `keep` messages
-   * stay), `lastMessageAt` moves forward, `tokens` grow.
-   */
-  recordTurn(change: { id: string; at: Date; tokens: number; messages: readonly SessionMessage[]; keep: number }): Promise<void>;
+  /** Records a turn: `recent` is replaced by the given list, `lastMessageAt` moves forward, `tokens` grow. */
+  recordTurn(change: { id: string; at: Date; tokens: number; recent: readonly SessionMessage[] }): Promise<void>;
   /** True if this call ended it; false if it had ended already. */
   end(change: { id: string; at: Date; reason: SessionEndReason; turnKey: string; summary: string | null }): Promise<boolean>;
   lastEnded(userId: string): Promise<SessionState | null>;
@@ -170,15 +167,14 @@ export interface DataRights {
   forget(userId: string, turnKey: string): Promise<void>;
 }
 
+/** Whether a message may be answered by the model: `ok`, or the limit it is over. */
+export type LimitVerdict = 'ok' | 'rate' | 'daily_tokens';
+
 /** Abuse and cost limits per person (shared by all workers). Implementations fail open on errors. */
 export interface UsageLimits {
-  /** Counts a message (once per `turnKey`); false when the person is over the per-minute rate. */
-  admitMessage(userId: string, turnKey: string): Promise<boolean>;
-  /** Model tokens the person spent today (UTC). */
-  tokensToday(userId: string): Promise<number>;
+  /** Counts a message (once per `turnKey`) and checks the per-minute rate and today's token budget. */
+  admit(userId: string, turnKey: string): Promise<LimitVerdict>;
   addTokens(userId: string, tokens: number): Promise<void>;
-  /** The daily token budget per person. */
-  readonly dailyTokenBudget: number;
 }
 
 /**

@@ -122,20 +122,13 @@ export class SessionStore {
   }
 
   /**
-   * Records a turn: its messages join `recent` (a message whose turn key and role are already there
-   * is not added again, so a retried turn changes nothing; the newest `keep` stay), the latest
-   * message time moves forward (never back) and the tokens add up. One person's turns run one at a
-   * time, so the read–modify–write of `recent` cannot lose a turn.
+   * Records a turn: `recent` becomes the given messages (the caller read the session this turn and
+   * adds to what it read: one person's turns run one at a time, so nothing is lost and no read is
+   * needed here), the latest message time moves forward (never back) and the tokens add up.
    */
-  async recordTurn(change: { id: string; at: Date; tokens: number; messages: readonly SessionMessage[]; keep: number }): Promise<void> {
-    const doc = await this.sessions.findOne({ _id: change.id });
-    if (!doc) return;
-    const recent = this.state(doc).recent;
-    const known = new Set(recent.map((m) => `${m.turnKey}|${m.role}`));
-    const fresh = change.messages.filter((m) => !known.has(`${m.turnKey}|${m.role}`));
-    if (fresh.length === 0) return;
-    const next = [...recent, ...fresh.map((m) => ({ role: m.role, text: m.text, turnKey: m.turnKey }))].slice(-change.keep);
-    const sealed = sealFields(this.options.vault, 'sessions', { _id: change.id, recent: JSON.stringify(next) }).recent;
+  async recordTurn(change: { id: string; at: Date; tokens: number; recent: readonly SessionMessage[] }): Promise<void> {
+    const recent = change.recent.map((m) => ({ role: m.role, text: m.text, turnKey: m.turnKey }));
+    const sealed = sealFields(this.options.vault, 'sessions', { _id: change.id, recent: JSON.stringify(recent) }).recent;
     await this.sessions.updateOne({ _id: change.id }, { $set: { recent: sealed }, $max: { lastMessageAt: change.at }, $inc: { tokens: Math.max(0, Math.round(change.tokens)) } });
   }
 

@@ -75,10 +75,10 @@ export async function sessionForText(turn: TurnContext): Promise<{ session: Sess
 
 /**
  * What a retried turn whose reply is already stored showed before that reply: the summary of the
- * session this event ended, if it started one. Ends nothing.
+ * session this event ended, if it started `active` (the person's open session, read by the caller).
+ * Ends nothing.
  */
-export async function retriedPreface(turn: TurnContext): Promise<Reply[]> {
-  const active = await turn.deps.sessions.activeSession(turn.userId);
+export async function retriedPreface(turn: TurnContext, active: SessionState | null): Promise<Reply[]> {
   return active?.startedByTurn === turn.turnKey ? prefaceOf(turn, active) : [];
 }
 

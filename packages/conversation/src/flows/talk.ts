@@ -29,13 +29,12 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   if (stored !== null) return [...(await retriedTurn(turn, stored)), { text: stored }];
 
   if (limits) {
-    const admitted = await limits.admitMessage(userId, turnKey);
-    const overBudget = admitted && (await limits.tokensToday(userId)) >= limits.dailyTokenBudget;
-    if (!admitted || overBudget) {
+    const verdict = await limits.admit(userId, turnKey);
+    if (verdict !== 'ok') {
       // Limits cut cost, never care: risk seen offline still gets the crisis reply (nothing stored).
       const offline = classifyByPhrases(incoming.text);
       if (offline.level !== 'none') return [crisisReply(offline.level === 'high' ? texts.crisisHigh : texts.crisisLow, locale, texts)];
-      return [{ text: admitted ? texts.dailyBudgetReached : texts.rateLimited }];
+      return [{ text: verdict === 'rate' ? texts.rateLimited : texts.dailyBudgetReached }];
     }
   }
 
@@ -49,7 +48,7 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
     await memory.touchUser(userId, locale, now);
     await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id });
     await memory.saveMessage({ userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1), sessionId: session.id });
-    await recordTurn(turn, session.id, reply.text, new Date(now.getTime() + 1), 0);
+    await recordTurn(turn, session, reply.text, new Date(now.getTime() + 1), 0);
     return [reply];
   }
   const { session, preface } = await sessionForText(turn);
@@ -76,26 +75,31 @@ async function modelReply(turn: Turn<'text'>, session: SessionState): Promise<st
   const answeredAt = new Date(Math.max(turn.clock().getTime(), now.getTime() + 1));
   await memory.saveMessage({ userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId });
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
-  await recordTurn(turn, sessionId, result.text, answeredAt, tokens);
+  await recordTurn(turn, session, result.text, answeredAt, tokens);
   await limits?.addTokens(userId, tokens);
   return result.text;
 }
 
-/** The person's message and our reply join the session's recent messages. */
-async function recordTurn(turn: Turn<'text'>, sessionId: string, reply: string, at: Date, tokens: number): Promise<void> {
-  const messages = [
+/**
+ * The person's message and our reply join the session's recent messages (the newest
+ * `historyMessages` stay). `session` is what this turn read; a copy of this turn already in it is
+ * replaced, so recording a turn twice changes nothing.
+ */
+async function recordTurn(turn: Turn<'text'>, session: SessionState, reply: string, at: Date, tokens: number): Promise<void> {
+  const recent = [
+    ...session.recent.filter((m) => m.turnKey !== turn.turnKey),
     { role: 'user' as const, text: turn.incoming.text, turnKey: turn.turnKey },
     { role: 'assistant' as const, text: reply, turnKey: turn.turnKey },
-  ];
-  await turn.deps.sessions.recordTurn({ id: sessionId, at, tokens, messages, keep: turn.deps.historyMessages ?? SESSION_MESSAGES_KEPT });
+  ].slice(-(turn.deps.historyMessages ?? SESSION_MESSAGES_KEPT));
+  await turn.deps.sessions.recordTurn({ id: session.id, at, tokens, recent });
 }
 
 /**
  * A turn whose reply was stored before it was re-run: what it showed before the reply, and the
- * turn recorded in the session if the first run stopped before that (recording is idempotent).
+ * turn recorded in the session if the first run stopped before that.
  */
 async function retriedTurn(turn: Turn<'text'>, stored: string): Promise<Reply[]> {
   const active = await turn.deps.sessions.activeSession(turn.userId);
-  if (active && !active.recent.some((m) => m.turnKey === turn.turnKey)) await recordTurn(turn, active.id, stored, turn.now, 0);
-  return retriedPreface(turn);
+  if (active && !active.recent.some((m) => m.turnKey === turn.turnKey)) await recordTurn(turn, active, stored, turn.now, 0);
+  return retriedPreface(turn, active);
 }
