@@ -55,6 +55,11 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+// One process per app, signals delivered directly (as the apps' `start` scripts run them): tsx's
+// relaying parent SIGKILLs an app whose event loop is busy for ~30 ms when SIGTERM arrives, which
+// would cut a worker's drain short.
+const RUNNER = 'import';
+
 const ENTRIES = {
   ingress: 'apps/ingress/src/index.ts',
   worker: 'apps/worker/src/index.ts',
@@ -90,6 +95,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const metricsPort = await freePort();
     const metrics = await spawnApp({
       name: 'metrics',
+      runner: RUNNER,
       entry: ENTRIES.metrics,
       env: { ...shared, METRICS_PORT: String(metricsPort), HTTP_HOST: '127.0.0.1', ...options.extraEnv },
       healthUrl: `http://127.0.0.1:${metricsPort}/healthz`,
@@ -107,6 +113,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const healthPort = await freePort();
       const worker = await spawnApp({
         name: `worker-${++workerNumber}`,
+        runner: RUNNER,
         entry: ENTRIES.worker,
         env: {
           ...shared,
@@ -131,6 +138,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const webhookPath = options.ingress.mode === 'webhook' ? (options.ingress.path ?? '/telegram/webhook') : null;
     const ingress = await spawnApp({
       name: 'ingress',
+      runner: RUNNER,
       entry: ENTRIES.ingress,
       env: {
         ...shared,
