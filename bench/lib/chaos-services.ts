@@ -165,16 +165,12 @@ export async function startRestartableRedis(options: { appendfsync: 'always' | '
   return { ...server, version: () => version };
 }
 
-/** A FerretDB binary that runs: FERRETDB_BIN, the one scripts/services.sh built, PATH, Go's bin directories. */
+/**
+ * The FerretDB binary to run: FERRETDB_BIN, else the patched build scripts/services.sh makes in
+ * .run/bin (other FerretDB binaries on the machine lack its `_id` index patch, so they are not used).
+ */
 export function findFerretDb(): string {
-  const candidates = [
-    process.env.FERRETDB_BIN,
-    path.join(repoRoot(), '.run', 'bin', 'ferretdb'),
-    ...(process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'ferretdb')),
-    process.env.GOBIN && path.join(process.env.GOBIN, 'ferretdb'),
-    process.env.GOPATH && path.join(process.env.GOPATH.split(':')[0]!, 'bin', 'ferretdb'),
-    path.join(os.homedir(), 'go', 'bin', 'ferretdb'),
-  ];
+  const candidates = [process.env.FERRETDB_BIN, path.join(repoRoot(), '.run', 'bin', 'ferretdb')];
   for (const c of candidates) {
     if (!c) continue;
     try {

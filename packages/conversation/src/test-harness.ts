@@ -27,7 +27,7 @@ export async function startHarness(
   safety: (model: OpenAIChatProvider) => SafetyCheck = (model) => crisisCheck({ model, timeoutMs: 5000 }),
   extra: Partial<ConversationOptions> = {},
 ): Promise<Harness> {
-  const mongo = await connectMongo(serviceUrls().mongoUrl, uniquePrefix(name).replace(/[^A-Za-z0-9_]/g, '_'));
+  const mongo = await connectMongo(serviceUrls().mongoUrl, uniquePrefix(name).replace(/[^A-Za-z0-9_]/g, '_'), { monitorCommands: true });
   const vault = Vault.withRandomKey();
   const store = new ConversationStore(mongo.db, { vault });
   const consents = new ConsentStore(mongo.db);

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { groupBy, runOnce } from './migrations';
 
 /** What the store needs to keep answers unreadable at rest (the vault package's Vault fits). */
 export interface SealingVault {
@@ -51,33 +52,64 @@ interface AssessmentDoc {
 }
 
 export const ASSESSMENTS_COLLECTION = 'assessments';
+export const ASSESSMENT_HEADS_COLLECTION = 'assessment_heads';
+const HEADS_MIGRATION = 'assessment-heads';
+
+/**
+ * A person's index of their runs, one document per person read by `_id`: the active run and the
+ * latest completed run of each questionnaire. Turns read runs through it only, so no read filters
+ * or sorts the assessments collection (a wire-protocol server may use its primary key only for a
+ * filter that is exactly `{ _id }`; FerretDB on SQLite scans every document otherwise).
+ */
+interface AssessmentHeadDoc {
+  _id: string;
+  activeRunId?: string;
+  /** Questionnaire id → its latest completed run. */
+  latest?: Record<string, string>;
+}
 
 /**
  * Self-check runs (PHQ-9, GAD-7) in MongoDB: progress while a questionnaire is answered, the result
  * once it is complete. A restarted or different worker continues a run from here.
  *
- * Guarantees: a person has at most one `active` run (starting one abandons the others and drops
- * their answers); answers are written only if the run is still at the expected question, so an old
+ * Guarantees: a person has at most one `active` run (starting one abandons the one before and drops
+ * its answers); answers are written only if the run is still at the expected question, so an old
  * button can never change a later answer; answers and scores never reach MongoDB as plaintext.
  */
 export class AssessmentStore {
   private readonly runs: Collection<AssessmentDoc>;
+  private readonly heads: Collection<AssessmentHeadDoc>;
   private readonly vault: SealingVault;
 
-  constructor(db: Db, options: { vault: SealingVault }) {
+  constructor(
+    private readonly db: Db,
+    options: { vault: SealingVault },
+  ) {
     this.runs = db.collection<AssessmentDoc>(ASSESSMENTS_COLLECTION);
+    this.heads = db.collection<AssessmentHeadDoc>(ASSESSMENT_HEADS_COLLECTION);
     this.vault = options.vault;
   }
 
-  /** Creates the indexes reads rely on. Safe to call at every start. */
+  /** Creates the indexes reads rely on and indexes runs stored before the per-person index existed. Safe to call at every start. */
   async ensureIndexes(): Promise<void> {
     await this.runs.createIndex({ userId: 1, questionnaire: 1, completedAt: -1 }, { name: 'user_results' });
     await this.runs.createIndex({ userId: 1, status: 1 }, { name: 'user_status' });
+    await runOnce(this.db, HEADS_MIGRATION, async () => {
+      const runs = await this.runs.find({ status: { $in: ['active', 'completed'] } }, { projection: { answers: 0, result: 0 } }).toArray();
+      for (const [userId, docs] of groupBy(runs, (doc) => doc.userId)) {
+        if (await this.heads.findOne({ _id: userId })) continue;
+        const newest = (a: AssessmentDoc, b: AssessmentDoc) => (b.completedAt ?? b.updatedAt).getTime() - (a.completedAt ?? a.updatedAt).getTime();
+        const latest: Record<string, string> = {};
+        for (const doc of docs.filter((d) => d.status === 'completed').sort(newest)) latest[doc.questionnaire] ??= doc._id;
+        const active = docs.filter((d) => d.status === 'active').sort(newest)[0];
+        await this.heads.updateOne({ _id: userId }, { $set: { latest, ...(active && { activeRunId: active._id }) } }, { upsert: true });
+      }
+    });
   }
 
   /**
    * Starts run `id` at question 0, or returns it unchanged if it exists (the same update handled
-   * twice starts one run). Every other active run of the person is abandoned and its answers dropped.
+   * twice starts one run). The person's active run before it is abandoned and its answers dropped.
    */
   async startRun(run: { id: string; userId: string; questionnaire: string; at: Date; turnKey: string }): Promise<SelfCheckRun> {
     const doc: AssessmentDoc = {
@@ -92,12 +124,17 @@ export class AssessmentStore {
       lastTurnKey: run.turnKey,
     };
     await this.runs.updateOne({ _id: run.id }, { $setOnInsert: doc }, { upsert: true });
-    await this.runs.updateMany(
-      { userId: run.userId, status: 'active', _id: { $ne: run.id } },
-      { $set: { status: 'abandoned', updatedAt: run.at }, $unset: { answers: '' } },
-    );
     const stored = await this.run(run.id);
     if (!stored) throw new Error(`self-check run ${run.id} vanished right after it was written`);
+    if (stored.status === 'active') {
+      const head = await this.heads.findOne({ _id: run.userId });
+      const previous = head?.activeRunId;
+      if (previous !== undefined && previous !== run.id) {
+        const other = await this.runs.findOne({ _id: previous });
+        if (other?.status === 'active') await this.runs.updateOne({ _id: previous }, { $set: { status: 'abandoned', updatedAt: run.at }, $unset: { answers: '' } });
+      }
+      if (previous !== run.id) await this.heads.updateOne({ _id: run.userId }, { $set: { activeRunId: run.id } }, { upsert: true });
+    }
     return stored;
   }
 
@@ -113,36 +150,54 @@ export class AssessmentStore {
    * abandoned meanwhile.
    */
   async recordAnswer(change: { id: string; expectedIndex: number; answers: readonly number[]; at: Date; turnKey: string }): Promise<boolean> {
-    const result = await this.runs.updateOne(
-      { _id: change.id, status: 'active', index: change.expectedIndex },
-      { $set: { answers: this.seal(change.id, change.answers), index: change.answers.length, updatedAt: change.at, lastTurnKey: change.turnKey } },
-    );
-    return result.modifiedCount === 1;
+    const advanced = await this.advance(change.id, change.expectedIndex, {
+      answers: this.seal(change.id, change.answers),
+      index: change.answers.length,
+      updatedAt: change.at,
+      lastTurnKey: change.turnKey,
+    });
+    return advanced !== null;
   }
 
   /** Like recordAnswer for the last question: stores the answers and the score and completes the run. */
   async complete(change: { id: string; expectedIndex: number; answers: readonly number[]; score: SelfCheckScore; at: Date; turnKey: string }): Promise<boolean> {
-    const result = await this.runs.updateOne(
-      { _id: change.id, status: 'active', index: change.expectedIndex },
-      {
-        $set: {
-          status: 'completed',
-          answers: this.seal(change.id, change.answers),
-          result: this.seal(change.id, change.score),
-          index: change.answers.length,
-          completedAt: change.at,
-          updatedAt: change.at,
-          lastTurnKey: change.turnKey,
-        },
-      },
+    const completed = await this.advance(change.id, change.expectedIndex, {
+      status: 'completed',
+      answers: this.seal(change.id, change.answers),
+      result: this.seal(change.id, change.score),
+      index: change.answers.length,
+      completedAt: change.at,
+      updatedAt: change.at,
+      lastTurnKey: change.turnKey,
+    });
+    if (!completed) return false;
+    await this.heads.updateOne(
+      { _id: completed.userId },
+      { $set: { [`latest.${completed.questionnaire}`]: change.id }, $unset: { activeRunId: '' } },
+      { upsert: true },
     );
-    return result.modifiedCount === 1;
+    return true;
+  }
+
+  /**
+   * Applies `set` to run `id` if it is active at question `expectedIndex`; true if it did. Read,
+   * check, write by `_id` alone: a wire-protocol server may use its primary key only for a filter
+   * that is exactly `{ _id }` (FerretDB on SQLite scans every document otherwise), and one person's
+   * events run one at a time, so the run cannot move between the read and the write.
+   */
+  private async advance(id: string, expectedIndex: number, set: Partial<AssessmentDoc>): Promise<AssessmentDoc | null> {
+    const current = await this.runs.findOne({ _id: id });
+    if (current?.status !== 'active' || current.index !== expectedIndex) return null;
+    const result = await this.runs.updateOne({ _id: id }, { $set: set });
+    return result.modifiedCount === 1 ? current : null;
   }
 
   /** The person's most recent completed run of `questionnaire`, or null. */
   async latestResult(userId: string, questionnaire: string): Promise<SelfCheckRun | null> {
-    const doc = await this.runs.find({ userId, questionnaire, status: 'completed' }).sort({ completedAt: -1 }).limit(1).next();
-    return doc ? this.toRun(doc) : null;
+    const head = await this.heads.findOne({ _id: userId });
+    const id = head?.latest?.[questionnaire];
+    const doc = id === undefined ? null : await this.runs.findOne({ _id: id });
+    return doc?.userId === userId && doc.status === 'completed' ? this.toRun(doc) : null;
   }
 
   /** The person's completed runs, newest first, at most `limit`. */

@@ -56,10 +56,9 @@ describe('ConsentStore and AssessmentStore on a MongoDB wire-protocol server', (
     expect(await consents.consentOf('tg:2')).toMatchObject({ step: 'consented', locale: 'ru', adultConfirmedAt: new Date(9000), consentedAt: new Date(9000) });
   });
 
-  it('markActive touches consented people only', async () => {
-    await consents.saveConsent({ userId: 'tg:3', step: 'adult', locale: 'en', startedAt: new Date(1), updatedAt: new Date(1) });
-    await consents.markActive('tg:3', new Date(50));
-    expect((await consents.consentOf('tg:3'))?.lastActiveAt).toBeUndefined();
+  it('markActive moves the activity time of a stored person and creates no one', async () => {
+    await consents.markActive('tg:never-seen', new Date(50));
+    expect(await consents.consentOf('tg:never-seen')).toBeNull();
     await consents.markActive('tg:1', new Date(60_000));
     expect((await consents.consentOf('tg:1'))?.lastActiveAt).toEqual(new Date(60_000));
   });

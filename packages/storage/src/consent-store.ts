@@ -80,8 +80,13 @@ export class ConsentStore {
     );
   }
 
-  /** Notes that a consented person was active at `at`; does nothing for anyone else. */
+  /**
+   * Notes that a consented person was active at `at`; creates nothing (a forgotten person stays
+   * forgotten). The caller calls it only for a person it read as consented this turn; the filter is
+   * `_id` alone because a wire-protocol server may use its primary key only for exactly `{ _id }`
+   * (FerretDB on SQLite scans every document for `{ _id, step }`).
+   */
   async markActive(userId: string, at: Date): Promise<void> {
-    await this.consents.updateOne({ _id: userId, step: 'consented' }, { $set: { lastActiveAt: at } });
+    await this.consents.updateOne({ _id: userId }, { $set: { lastActiveAt: at } });
   }
 }

@@ -32,6 +32,7 @@ export const PERSONAL_COLLECTIONS = [
   { name: 'assessments', userIdField: 'userId', sealedFields: ['answers', 'result'], sealedJsonFields: ['answers', 'result'], timeField: 'startedAt' },
   { name: 'sessions', userIdField: 'userId', sealedFields: ['summary', 'recent'], sealedJsonFields: ['recent'], timeField: 'startedAt' },
   { name: 'session_heads', userIdField: '_id', sealedFields: [] },
+  { name: 'assessment_heads', userIdField: '_id', sealedFields: [] },
 ] as const satisfies readonly PersonalCollection[];
 
 export type PersonalCollectionName = (typeof PERSONAL_COLLECTIONS)[number]['name'];

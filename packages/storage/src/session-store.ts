@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { Vault } from '@inner-talk/vault';
+import { groupBy, runOnce } from './migrations';
 import { openFields, sealFields } from './personal-data';
 
 export type SessionEndReason = 'command' | 'inactivity' | 'budget' | 'new_session';
@@ -31,11 +32,23 @@ export interface SessionMessage {
   turnKey: string;
 }
 
-/** Which session is a person's open one: one document per person, read by `_id`. */
+/**
+ * A person's index of their sessions, one document per person read by `_id`: which session is open,
+ * which ended last, and which ended sessions have a summary (newest first). Every read a turn makes
+ * goes through it, so no read filters or sorts the sessions collection (see `owned` for why).
+ */
 interface SessionHeadDoc {
   _id: string;
-  sessionId: string;
+  /** The open session; absent when none is. */
+  sessionId?: string;
+  /** The most recently ended session. */
+  lastEndedId?: string;
+  /** Ended sessions with a summary, newest first, at most SUMMARY_IDS_KEPT. */
+  summaryIds?: string[];
 }
+
+/** Summaries a person's index keeps; /history and the model context show far fewer. */
+const SUMMARY_IDS_KEPT = 100;
 
 interface SessionDoc {
   _id: string;
@@ -57,6 +70,7 @@ interface SessionDoc {
 
 export const SESSIONS_COLLECTION = 'sessions';
 export const SESSION_HEADS_COLLECTION = 'session_heads';
+const HEADS_MIGRATION = 'session-heads-index-ended';
 
 /**
  * Conversation sessions and their summaries in MongoDB.
@@ -72,7 +86,7 @@ export class SessionStore {
   private readonly heads: Collection<SessionHeadDoc>;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly options: { vault: Vault },
   ) {
     if (!options?.vault) throw new TypeError('SessionStore needs a vault (options.vault)');
@@ -80,9 +94,10 @@ export class SessionStore {
     this.heads = db.collection<SessionHeadDoc>(SESSION_HEADS_COLLECTION);
   }
 
-  /** Creates the indexes reads rely on. Safe to call at every start. */
+  /** Creates the indexes reads rely on and indexes sessions stored before the per-person index existed. Safe to call at every start. */
   async ensureIndexes(): Promise<void> {
     await this.sessions.createIndex({ userId: 1, status: 1, startedAt: -1 }, { name: 'user_sessions' });
+    await this.indexEarlierSessions();
   }
 
   /**
@@ -92,15 +107,25 @@ export class SessionStore {
    */
   async activeSession(userId: string): Promise<SessionState | null> {
     const head = await this.heads.findOne({ _id: userId });
-    if (!head) return null;
-    const doc = await this.sessions.findOne({ _id: head.sessionId, userId });
+    if (head?.sessionId === undefined) return null;
+    const doc = await this.owned(userId, head.sessionId);
     return doc?.status === 'active' ? this.state(doc) : null;
   }
 
   /** A session by id, if it exists (and belongs to `userId`). */
   async session(userId: string, id: string): Promise<SessionState | null> {
-    const doc = await this.sessions.findOne({ _id: id, userId });
+    const doc = await this.owned(userId, id);
     return doc ? this.state(doc) : null;
+  }
+
+  /**
+   * Session `id` if it belongs to `userId`. Filters on `_id` alone and checks the owner here: a
+   * MongoDB wire-protocol server may use its primary key only for a filter that is exactly
+   * `{ _id }` (FerretDB on SQLite scans and decodes every document for `{ _id, userId }`).
+   */
+  private async owned(userId: string, id: string): Promise<SessionDoc | null> {
+    const doc = await this.sessions.findOne({ _id: id });
+    return doc?.userId === userId ? doc : null;
   }
 
   /** Starts session `id`; starting the same id again returns the stored one unchanged. */
@@ -139,32 +164,74 @@ export class SessionStore {
   async end(change: { id: string; at: Date; reason: SessionEndReason; turnKey: string; summary: string | null }): Promise<boolean> {
     const set: Partial<SessionDoc> = { status: 'ended', endedAt: change.at, endReason: change.reason, endedByTurn: change.turnKey };
     if (change.summary !== null) set.summary = sealFields(this.options.vault, 'sessions', { _id: change.id, summary: change.summary }).summary;
-    const result = await this.sessions.updateOne({ _id: change.id, status: 'active' }, { $set: set });
-    const ended = await this.sessions.findOne({ _id: change.id }, { projection: { userId: 1 } });
-    if (ended) await this.heads.deleteOne({ _id: ended.userId, sessionId: change.id });
-    return result.modifiedCount === 1;
+    // Read, check, write by `_id` alone (see `owned`): one person's events run one at a time, so
+    // nothing ends this session between the read and the write.
+    const current = await this.sessions.findOne({ _id: change.id });
+    if (!current) return false;
+    const endedNow = current.status === 'active';
+    if (endedNow) await this.sessions.updateOne({ _id: change.id }, { $set: set });
+    // The index follows the stored outcome (also when a retry finds the session already ended).
+    const stored = endedNow ? { ...current, ...set } : current;
+    const head = await this.heads.findOne({ _id: current.userId });
+    const summaryIds = (head?.summaryIds ?? []).filter((id) => id !== change.id);
+    if (stored.summary !== undefined) summaryIds.unshift(change.id);
+    await this.heads.updateOne(
+      { _id: current.userId },
+      {
+        $set: { lastEndedId: change.id, summaryIds: summaryIds.slice(0, SUMMARY_IDS_KEPT) },
+        ...(head?.sessionId === change.id && { $unset: { sessionId: '' } }),
+      },
+      { upsert: true },
+    );
+    return endedNow;
   }
 
   /** The person's most recently ended session, if any. */
   async lastEnded(userId: string): Promise<SessionState | null> {
-    const doc = await this.sessions.findOne({ userId, status: 'ended' }, { sort: { endedAt: -1 } });
+    const head = await this.heads.findOne({ _id: userId });
+    const doc = head?.lastEndedId ? await this.owned(userId, head.lastEndedId) : null;
     return doc ? this.state(doc) : null;
   }
 
-  /** Ended sessions that have a summary, newest first, at most `limit`. */
+  /** Ended sessions that have a summary, newest first, at most `limit` (reads by `_id` only). */
   async summaries(userId: string, limit: number): Promise<SessionState[]> {
-    const docs = await this.sessions
-      .find({ userId, status: 'ended', summary: { $exists: true } })
-      .sort({ endedAt: -1 })
-      .limit(limit)
-      .toArray();
-    return docs.map((doc) => this.state(doc));
+    const head = await this.heads.findOne({ _id: userId });
+    const ids = (head?.summaryIds ?? []).slice(0, Math.max(0, limit));
+    const docs = await Promise.all(ids.map((id) => this.owned(userId, id)));
+    return docs.filter((doc): doc is SessionDoc => doc?.summary !== undefined).map((doc) => this.state(doc));
   }
 
   /** Deletes one ended session with its summary; true if it existed. Only the owner's id matches. */
   async delete(userId: string, id: string): Promise<boolean> {
-    const result = await this.sessions.deleteOne({ _id: id, userId, status: 'ended' });
+    const doc = await this.owned(userId, id);
+    if (doc?.status !== 'ended') return false;
+    const result = await this.sessions.deleteOne({ _id: id });
+    const head = await this.heads.findOne({ _id: userId });
+    if (head) {
+      await this.heads.updateOne(
+        { _id: userId },
+        { $set: { summaryIds: (head.summaryIds ?? []).filter((s) => s !== id) }, ...(head.lastEndedId === id && { $unset: { lastEndedId: '' } }) },
+      );
+    }
     return result.deletedCount === 1;
+  }
+
+  /**
+   * Builds the index of people whose sessions predate it (from one scan of ended sessions, once per
+   * database). Idempotent; safe while workers run, because it only fills indexes that have no
+   * summary list yet.
+   */
+  private async indexEarlierSessions(): Promise<void> {
+    await runOnce(this.db, HEADS_MIGRATION, async () => {
+      const ended = await this.sessions.find({ status: 'ended' }, { projection: { recent: 0 } }).toArray();
+      for (const [userId, docs] of groupBy(ended, (doc) => doc.userId)) {
+        const head = await this.heads.findOne({ _id: userId });
+        if (head?.summaryIds !== undefined) continue;
+        docs.sort((a, b) => (b.endedAt?.getTime() ?? 0) - (a.endedAt?.getTime() ?? 0));
+        const summaryIds = docs.filter((d) => d.summary !== undefined).map((d) => d._id).slice(0, SUMMARY_IDS_KEPT);
+        await this.heads.updateOne({ _id: userId }, { $set: { lastEndedId: docs[0]!._id, summaryIds } }, { upsert: true });
+      }
+    });
   }
 
   private state(doc: SessionDoc): SessionState {
