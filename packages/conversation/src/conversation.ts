@@ -25,6 +25,9 @@ const DAY_MS = 86_400_000;
  *   after its reply was stored; stale or forged button choices change nothing.
  * - Model failures propagate as ProviderError for the caller's retry policy.
  */
+/** How precisely a person's last activity is kept (see `handle`). */
+const ACTIVITY_RESOLUTION_MS = 60 * 60 * 1000;
+
 export class Conversation {
   private readonly now: () => Date;
 
@@ -59,8 +62,12 @@ export class Conversation {
     // After a long absence the AI disclosure is repeated, unless the reply already carries it.
     const absentFor = consent.lastActiveAt ? now.getTime() - consent.lastActiveAt.getTime() : 0;
     const carriesDisclosure = incoming.kind === 'command' && (incoming.name === 'help' || incoming.name === 'start');
-    await this.options.consents.markActive(incoming.userId, now);
-    if (absentFor >= (this.options.disclosureAfterMs ?? 7 * DAY_MS) && !carriesDisclosure) {
+    const disclosureAfterMs = this.options.disclosureAfterMs ?? 7 * DAY_MS;
+    // The activity time only decides the disclosure after a long absence, so it is written at most
+    // once per resolution (an hour, or a tenth of the absence): most turns skip this write.
+    const resolutionMs = Math.min(ACTIVITY_RESOLUTION_MS, disclosureAfterMs / 10);
+    if (absentFor >= resolutionMs || !consent.lastActiveAt) await this.options.consents.markActive(incoming.userId, now);
+    if (absentFor >= disclosureAfterMs && !carriesDisclosure) {
       return [{ text: turn.texts.disclosureAfterAbsence }, ...replies];
     }
     return replies;

@@ -1,5 +1,6 @@
 import type { CommandStartedEvent, Document } from 'mongodb';
 import { CrisisDetector } from '@inner-talk/safety';
+import type { ContextCache } from './index';
 import { actionsOf, choice, command, startHarness, stopHarness, text, type Harness } from './test-harness';
 
 const MINUTE = 60_000;
@@ -38,7 +39,14 @@ const byIdAlone = (filter: Document | 'whole collection') =>
 describe('storage access of everyday turns', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness('access', () => new CrisisDetector(), { sessionInactivityMs: 30 * MINUTE });
+    // The long-term context cache (Redis in the worker) over a Map: its misses rebuild from MongoDB.
+    const cached = new Map<string, string>();
+    const contextCache: ContextCache = {
+      get: async (userId) => cached.get(userId) ?? null,
+      set: async (userId, context) => void cached.set(userId, context),
+      invalidate: async (userId) => void cached.delete(userId),
+    };
+    h = await startHarness('access', () => new CrisisDetector(), { sessionInactivityMs: 30 * MINUTE, contextCache });
   });
   afterAll(() => stopHarness(h));
 
@@ -74,5 +82,26 @@ describe('storage access of everyday turns', () => {
     }
     expect(seen.length).toBeGreaterThan(30);
     expect(seen.filter((s) => !byIdAlone(s.filter)).map((s) => `${s.collection} ${JSON.stringify(s.filter)}`)).toEqual([]);
+  });
+
+  it('a message in an open session costs six MongoDB round trips: four reads by id, the two messages in one write, the session', async () => {
+    const user = 'tg:701';
+    await h.consents.grantConsent(user, 'en', new Date(h.clock.now));
+    await h.conversation.handle(text(user, 'first message opens a session'));
+    h.clock.now += MINUTE;
+    const commands: string[] = [];
+    const listener = (event: CommandStartedEvent) => {
+      const collection = event.command[event.commandName];
+      commands.push(`${event.commandName} ${typeof collection === 'string' ? collection : ''}`.trim());
+    };
+    h.mongo.client.on('commandStarted', listener);
+    try {
+      await h.conversation.handle(text(user, 'and a second one'));
+    } finally {
+      h.mongo.client.off('commandStarted', listener);
+    }
+    // consent, a stored reply for this turn (a retry), the session index, the session; then the
+    // person's message and the reply together, and the session's recent messages.
+    expect(commands.sort()).toEqual(['find consents', 'find messages', 'find session_heads', 'find sessions', 'update messages', 'update sessions'].sort());
   });
 });

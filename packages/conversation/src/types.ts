@@ -37,8 +37,10 @@ export type Incoming =
 
 /** What the conversation needs from message storage. The MongoDB ConversationStore implements it. */
 export interface ConversationMemory {
+  /** Creates the person's user record, or refreshes its `lastSeenAt` and locale. Called when a session starts. */
   touchUser(id: string, locale: string, now: Date): Promise<void>;
-  saveMessage(message: { userId: string; turnKey: string; role: 'user' | 'assistant'; text: string; at: Date; sessionId?: string }): Promise<void>;
+  /** Stores a turn's messages in one round trip, in order; idempotent per (userId, turnKey, role). */
+  saveMessages(messages: readonly { userId: string; turnKey: string; role: 'user' | 'assistant'; text: string; at: Date; sessionId?: string }[]): Promise<void>;
   findReply(userId: string, turnKey: string): Promise<string | null>;
   /** Stores that something showed risk: when, how high, which source — never any text. Idempotent per turn. */
   recordRiskEvent(event: { userId: string; turnKey: string; level: 'low' | 'high'; sources: readonly string[]; at: Date }): Promise<void>;

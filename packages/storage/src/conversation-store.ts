@@ -69,7 +69,7 @@ export class ConversationStore {
     await this.riskEvents.createIndex({ userId: 1, at: 1 }, { name: 'user_events' });
   }
 
-  /** Creates the user on first sight; afterwards refreshes `lastSeenAt` and `locale`. */
+  /** Creates the user on first sight; afterwards refreshes `lastSeenAt` and `locale` (the conversation calls it when a session starts). */
   async touchUser(id: string, locale: string, now: Date): Promise<void> {
     await this.users.updateOne(
       { _id: id },
@@ -84,9 +84,24 @@ export class ConversationStore {
 
   /** Stores one message of a turn; writing the same (userId, turnKey, role) again changes nothing. */
   async saveMessage(message: Omit<MessageRecord, '_id'>): Promise<void> {
-    const _id = `${message.userId}|${message.turnKey}|${message.role}`;
-    const { _id: _ignored, ...sealed } = sealFields(this.vault, 'messages', { ...message, _id });
-    await this.messages.updateOne({ _id }, { $setOnInsert: sealed }, { upsert: true });
+    await this.saveMessages([message]);
+  }
+
+  /**
+   * Stores messages (a person's message and our reply) in one round trip, in the given order; each
+   * is keyed by (userId, turnKey, role), so writing one again changes nothing. If the write fails
+   * part-way, the ones before the failure are stored and a retry completes the rest.
+   */
+  async saveMessages(messages: readonly Omit<MessageRecord, '_id'>[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.messages.bulkWrite(
+      messages.map((message) => {
+        const _id = `${message.userId}|${message.turnKey}|${message.role}`;
+        const { _id: _ignored, ...sealed } = sealFields(this.vault, 'messages', { ...message, _id });
+        return { updateOne: { filter: { _id }, update: { $setOnInsert: sealed }, upsert: true } };
+      }),
+      { ordered: true },
+    );
   }
 
   /** The stored reply for a turn, if one was already produced (lets a retried job skip the LLM). */

@@ -69,7 +69,7 @@ export async function sessionForText(turn: TurnContext): Promise<{ session: Sess
   if (active && turn.now.getTime() - active.lastMessageAt.getTime() < inactivityMs && active.tokens < budget) return { session: active, preface: [] };
   let previous: SessionState | null = null;
   if (active) previous = await endSession(turn, active, active.tokens >= budget ? 'budget' : 'inactivity');
-  const session = await sessions.start({ id: sessionIdFor(turn), userId: turn.userId, at: turn.now, turnKey: turn.turnKey, previousSessionId: previous?.id ?? null });
+  const session = await startSession(turn, previous);
   return { session, preface: previous ? endedPreface(turn, previous) : [] };
 }
 
@@ -90,7 +90,17 @@ export async function retriedPreface(turn: TurnContext, active: SessionState | n
 export async function sessionForCrisis(turn: TurnContext): Promise<SessionState> {
   const { sessions } = turn.deps;
   const active = await sessions.activeSession(turn.userId);
-  return active ?? sessions.start({ id: sessionIdFor(turn), userId: turn.userId, at: turn.now, turnKey: turn.turnKey, previousSessionId: null });
+  return active ?? startSession(turn, null);
+}
+
+/**
+ * Starts the session this event opens (after `previous`, if it ended one). The person's user record
+ * is created or refreshed here, once per session rather than on every message: each message belongs
+ * to a session, so the record exists before any message is stored.
+ */
+async function startSession(turn: TurnContext, previous: SessionState | null): Promise<SessionState> {
+  await turn.deps.memory.touchUser(turn.userId, turn.locale, turn.now);
+  return turn.deps.sessions.start({ id: sessionIdFor(turn), userId: turn.userId, at: turn.now, turnKey: turn.turnKey, previousSessionId: previous?.id ?? null });
 }
 
 /** The preface of a session started by this event (a retried turn): the summary of the one it ended. */
@@ -127,7 +137,7 @@ export async function newSessionCommand(turn: TurnContext): Promise<Reply[]> {
   const active = await sessions.activeSession(turn.userId);
   if (active?.startedByTurn === turn.turnKey) return [...(await prefaceOf(turn, active)), { text: turn.texts.sessionStarted }];
   const previous = active ? await endSession(turn, active, 'new_session') : null;
-  await sessions.start({ id: sessionIdFor(turn), userId: turn.userId, at: turn.now, turnKey: turn.turnKey, previousSessionId: previous?.id ?? null });
+  await startSession(turn, previous);
   const preface = previous ? summaryReply(turn, previous, turn.texts.sessionSummaryIntro) : [];
   return [...preface, { text: turn.texts.sessionStarted }];
 }

@@ -45,9 +45,10 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   if (risk.level === 'high') {
     const session = await sessionForCrisis(turn);
     const reply = crisisReply(texts.crisisHigh, locale, texts);
-    await memory.touchUser(userId, locale, now);
-    await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id });
-    await memory.saveMessage({ userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1), sessionId: session.id });
+    await memory.saveMessages([
+      { userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id },
+      { userId, turnKey, role: 'assistant', text: reply.text, at: new Date(now.getTime() + 1), sessionId: session.id },
+    ]);
     await recordTurn(turn, session, reply.text, new Date(now.getTime() + 1), 0);
     return [reply];
   }
@@ -59,21 +60,24 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
 async function modelReply(turn: Turn<'text'>, session: SessionState): Promise<string> {
   const sessionId = session.id;
   const { memory, model, limits } = turn.deps;
-  const { userId, turnKey, locale, now, incoming } = turn;
+  const { userId, turnKey, now, incoming } = turn;
 
-  await memory.touchUser(userId, locale, now);
   // The session keeps its latest messages, so the history is one read by id (done by the caller).
   const history = session.recent.filter((m) => m.turnKey !== turnKey);
-  await memory.saveMessage({ userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId });
 
   const prompt = assemblePrompt(await longTermContext(turn), history, incoming.text, turn.deps.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET);
   const request = { ...prompt, timeoutMs: turn.deps.llmTimeoutMs, maxOutputTokens: turn.deps.maxOutputTokens ?? 600 };
   const light = turn.deps.lightModel;
   // Simple messages go to the cheaper tier; if it cannot answer, the main model does.
   const result = light && isSimpleMessage(incoming.text) ? await light.complete(request).catch(() => model.complete(request)) : await model.complete(request);
-  // Stored strictly after the person's message, so history never shows the two out of order.
+  // The reply is timed strictly after the person's message, so history never shows the two out of
+  // order. Both are stored in one round trip once the reply exists: until then the message waits in
+  // the chat's inbox, and a retried turn stores it then.
   const answeredAt = new Date(Math.max(turn.clock().getTime(), now.getTime() + 1));
-  await memory.saveMessage({ userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId });
+  await memory.saveMessages([
+    { userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId },
+    { userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId },
+  ]);
   const tokens = result.usage.inputTokens + result.usage.outputTokens;
   await recordTurn(turn, session, result.text, answeredAt, tokens);
   await limits?.addTokens(userId, tokens);
