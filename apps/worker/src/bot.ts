@@ -4,7 +4,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
-import { METRICS, type ClusterMetricsWriter, type Logger } from '@inner-talk/telemetry';
+import { METRICS, type MetricsRecorder, type Logger } from '@inner-talk/telemetry';
 
 export interface WorkerBotOptions {
   token: string;
@@ -15,7 +15,7 @@ export interface WorkerBotOptions {
   /** True the first time it is called for an update (cluster-wide): gate for the "I need a moment" notice. */
   claimWaitNotice(updateId: number): Promise<boolean>;
   /** Where the duration of every Bot API call goes (innertalk_telegram_api_seconds); none in unit tests. */
-  metrics?: ClusterMetricsWriter;
+  metrics?: MetricsRecorder;
   /** Installed right above the HTTP call, below auto-retry: they see every attempt (flood control). */
   attemptTransformers?: Transformer[];
 }
@@ -25,7 +25,7 @@ export interface WorkerBotOptions {
  * answered ok: false, e.g. error_429) or `network` (no answer). Installed below auto-retry, so each
  * attempt is one observation. Metrics never fail or slow a call: the write is not awaited.
  */
-function timeApiCalls(metrics: ClusterMetricsWriter): Transformer {
+function timeApiCalls(metrics: MetricsRecorder): Transformer {
   return async (prev, method, payload, signal) => {
     const startedAt = performance.now();
     let outcome = 'network';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ContextCache } from '@inner-talk/conversation';
-import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
+import { METRICS, type MetricsRecorder } from '@inner-talk/telemetry';
 import type { Vault } from '@inner-talk/vault';
 
 /** Longest a Redis call of the cache may take before the turn goes on without it. */
@@ -20,7 +20,7 @@ export class RedisContextCache implements ContextCache {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly options: { vault: Vault; ttlSeconds: number; metrics?: ClusterMetricsWriter },
+    private readonly options: { vault: Vault; ttlSeconds: number; metrics?: MetricsRecorder },
   ) {}
 
   /** The key of a person's cached context; `forget` deletes it through `invalidate`. */

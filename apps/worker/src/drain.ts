@@ -3,7 +3,7 @@ import type { Update } from 'grammy/types';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import type { ChatInbox, InboxEntry } from '@inner-talk/queue';
 import { isStorageUnavailable } from '@inner-talk/storage';
-import { METRICS, type ActivePeople, type ClusterMetricsWriter, type Logger, type MetricSample } from '@inner-talk/telemetry';
+import { METRICS, type ActivePeople, type MetricsRecorder, type Logger, type MetricSample } from '@inner-talk/telemetry';
 import type { UpdateReport } from './bot';
 import { turnLength, turnUpdate, type CoalescePolicy } from './coalesce';
 import { TelegramCooldownError } from './outbound';
@@ -26,7 +26,7 @@ export interface DrainDeps {
   bot: Bot;
   inbox: ChatInbox;
   reports: Map<number, UpdateReport>;
-  metrics: ClusterMetricsWriter;
+  metrics: MetricsRecorder;
   logger: Logger;
   policy: DrainPolicy;
   /** Wraps the handling of one turn (e.g. the delivery ledger that makes replies once-only). */

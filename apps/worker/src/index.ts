@@ -7,7 +7,7 @@ import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, que
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
-import { ActivePeople, ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
+import { ActivePeople, BufferedMetrics, ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
 import { drainPolicy, loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
@@ -41,7 +41,10 @@ async function main(): Promise<StopApp> {
   await sessions.ensureIndexes();
 
   const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT }));
-  const metrics = new ClusterMetricsWriter(redis, env.REDIS_PREFIX);
+  // Samples of all turns go to Redis together, one MULTI per 200 ms (see BufferedMetrics).
+  const metrics = new BufferedMetrics(new ClusterMetricsWriter(redis, env.REDIS_PREFIX), {
+    onError: (err, dropped) => logger.warn({ err: describe(err), dropped }, 'metrics write failed; samples dropped'),
+  });
   const llm = await buildGateway(env, logger, metrics);
   const inbox = new ChatInbox(redis, env.REDIS_PREFIX);
   const contextCache = new RedisContextCache(redis, env.REDIS_PREFIX, { vault, ttlSeconds: env.CONTEXT_CACHE_TTL_S, metrics });
@@ -147,6 +150,7 @@ async function main(): Promise<StopApp> {
       await worker.close(true).catch(() => undefined);
     }
     health.close();
+    await metrics.close();
     await updatesQueue.close().catch(() => undefined);
     await llm.state.close().catch(() => undefined);
     await mongo.close().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { createGatewayState, LlmGateway, type CallRecord, type GatewayState } from '@inner-talk/gateway';
-import { METRICS, type ClusterMetricsWriter, type Logger, type MetricSample } from '@inner-talk/telemetry';
+import { METRICS, type MetricsRecorder, type Logger, type MetricSample } from '@inner-talk/telemetry';
 import type { WorkerEnv } from './env';
 
 /**
@@ -7,7 +7,7 @@ import type { WorkerEnv } from './env';
  * LLM_LIGHT_CHAIN is set): shared breaker/limiter/cooldown state in Redis, incident lines for every
  * breaker transition this process causes, and per-call metrics (latency, tokens, cost).
  */
-export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: ClusterMetricsWriter): Promise<{ gateway: LlmGateway; light: LlmGateway | null; state: GatewayState }> {
+export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: MetricsRecorder): Promise<{ gateway: LlmGateway; light: LlmGateway | null; state: GatewayState }> {
   const incidents = logger.child({ component: 'llm-gateway' });
   const state = await createGatewayState({
     redisUrl: env.REDIS_URL,
@@ -47,7 +47,7 @@ export async function buildGateway(env: WorkerEnv, logger: Logger, metrics: Clus
  * Counts the shared limiter's refusals (innertalk_llm_limiter_rejections_total) without touching the
  * gateway: its limiter scopes are `<provider>|<scope>|<model>`, and only the provider is a label.
  */
-export function countLimiterRejections(limiter: GatewayState['limiter'], metrics: ClusterMetricsWriter): void {
+export function countLimiterRejections(limiter: GatewayState['limiter'], metrics: MetricsRecorder): void {
   const tryAcquire = limiter.tryAcquire.bind(limiter);
   limiter.tryAcquire = async (scope, request) => {
     const result = await tryAcquire(scope, request);

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Transformer } from 'grammy';
 import type { Redis } from 'ioredis';
 import { chatKeyPrefix } from '@inner-talk/queue';
-import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
+import { METRICS, type MetricsRecorder } from '@inner-talk/telemetry';
 
 /** Bot API methods that put a message in front of the person: the ones a retried turn must not repeat. */
 const DELIVERIES = new Set(['sendMessage', 'sendDocument']);
@@ -38,7 +38,7 @@ export class DeliveryLedger {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly options: { metrics?: ClusterMetricsWriter; sentOnlyNotices?: (error: unknown) => boolean } = {},
+    private readonly options: { metrics?: MetricsRecorder; sentOnlyNotices?: (error: unknown) => boolean } = {},
   ) {}
 
   /** The Redis key of a turn's count; delete it once the turn can no longer run again. */
@@ -99,7 +99,7 @@ export class TelegramCooldownError extends Error {
  * so the turn is retried later instead of holding a worker slot. Install it innermost (below
  * auto-retry), so each attempt is checked and each 429 is shared.
  */
-export function sharedFloodControl(redis: Redis, prefix: string, options: { maxWaitMs: number; metrics?: ClusterMetricsWriter; now?: () => number }): Transformer {
+export function sharedFloodControl(redis: Redis, prefix: string, options: { maxWaitMs: number; metrics?: MetricsRecorder; now?: () => number }): Transformer {
   const now = options.now ?? Date.now;
   const keyOf = (chatId: unknown) => (typeof chatId === 'number' || typeof chatId === 'string' ? `${chatKeyPrefix(prefix, String(chatId))}tg-cooldown` : null);
   return async (prev, method, payload, signal) => {

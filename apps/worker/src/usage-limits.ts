@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { LimitVerdict, UsageLimits } from '@inner-talk/conversation';
-import { METRICS, type ClusterMetricsWriter } from '@inner-talk/telemetry';
+import { METRICS, type MetricsRecorder } from '@inner-talk/telemetry';
 import { turnReceivedAt } from './turn-context';
 
 const DAY_SECONDS = 86_400;
@@ -20,7 +20,7 @@ export class RedisUsageLimits implements UsageLimits {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly options: { messagesPerMinute: number; dailyTokenBudget: number; metrics?: ClusterMetricsWriter; now?: () => number },
+    private readonly options: { messagesPerMinute: number; dailyTokenBudget: number; metrics?: MetricsRecorder; now?: () => number },
   ) {}
 
   /**

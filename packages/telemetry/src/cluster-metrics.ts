@@ -97,12 +97,18 @@ export function bucketIndex(bucketsMs: readonly number[], valueMs: number): numb
   return bucketsMs.length;
 }
 
+/** Something that takes metric samples: ClusterMetricsWriter writes them, BufferedMetrics batches them. */
+export interface MetricsRecorder {
+  record(samples: readonly MetricSample[]): Promise<void>;
+}
+
 /**
  * Worker side: adds samples to the shared hashes.
  * Guarantees: all samples of one `record` call land together or not at all (one MULTI, one round
- * trip). Failures reject; callers on a hot path decide whether to swallow them.
+ * trip); increments of the same series are summed first, so many samples cost few commands.
+ * Failures reject; callers on a hot path decide whether to swallow them.
  */
-export class ClusterMetricsWriter {
+export class ClusterMetricsWriter implements MetricsRecorder {
   private readonly now: () => number;
 
   constructor(
@@ -113,32 +119,42 @@ export class ClusterMetricsWriter {
     this.now = options.now ?? Date.now;
   }
 
-  async record(samples: readonly MetricSample[]): Promise<void> {
+  /** Writes `samples`, taken at `at` (ms since the epoch; it picks the recent-window minute). */
+  async record(samples: readonly MetricSample[], at: number = this.now()): Promise<void> {
     if (samples.length === 0) return;
-    const multi = this.redis.multi();
-    const epochMinute = Math.floor(this.now() / 60_000);
+    const epochMinute = Math.floor(at / 60_000);
+    // key → field → increment; whole increments stay exact integers (HINCRBY), fractional ones
+    // (costs in USD) use HINCRBYFLOAT.
+    const whole = new Map<string, Map<string, number>>();
+    const fractional = new Map<string, Map<string, number>>();
+    const add = (key: string, field: string, by: number) => {
+      const target = Number.isInteger(by) ? whole : fractional;
+      let fields = target.get(key);
+      if (!fields) target.set(key, (fields = new Map()));
+      fields.set(field, (fields.get(field) ?? 0) + by);
+    };
     const minuteKeys = new Set<string>();
     for (const sample of samples) {
       const key = metricKey(this.prefix, sample.spec.name);
       const field = labelField(sample.spec, sample.labels);
       if (sample.spec.kind === 'counter') {
-        const by = 'by' in sample ? (sample.by ?? 1) : 1;
-        // Whole increments stay exact integers; fractional ones (costs in USD) use HINCRBYFLOAT.
-        if (Number.isInteger(by)) multi.hincrby(key, field, by);
-        else multi.hincrbyfloat(key, field, by);
+        add(key, field, 'by' in sample ? (sample.by ?? 1) : 1);
       } else if ('valueMs' in sample) {
         const valueMs = Math.max(0, sample.valueMs);
         const bucketField = `${field}|b${bucketIndex(sample.spec.bucketsMs, valueMs)}`;
-        multi.hincrby(key, bucketField, 1);
-        multi.hincrby(key, `${field}|sum`, Math.round(valueMs * 1000));
-        multi.hincrby(key, `${field}|count`, 1);
+        add(key, bucketField, 1);
+        add(key, `${field}|sum`, Math.round(valueMs * 1000));
+        add(key, `${field}|count`, 1);
         if (sample.spec.recentQuantiles?.length) {
           const recentKey = minuteKey(this.prefix, sample.spec.name, epochMinute);
-          multi.hincrby(recentKey, bucketField, 1);
+          add(recentKey, bucketField, 1);
           minuteKeys.add(recentKey);
         }
       }
     }
+    const multi = this.redis.multi();
+    for (const [key, fields] of whole) for (const [field, by] of fields) multi.hincrby(key, field, by);
+    for (const [key, fields] of fractional) for (const [field, by] of fields) multi.hincrbyfloat(key, field, by);
     for (const recentKey of minuteKeys) multi.expire(recentKey, RECENT_KEY_TTL_SECONDS);
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);

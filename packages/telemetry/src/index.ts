@@ -12,7 +12,9 @@ export {
   RECENT_KEY_TTL_SECONDS,
 } from './cluster-metrics';
 export { histogramQuantile } from './quantiles';
-export type { HistogramSpec, CounterSpec, MetricSpec, MetricSample, HistogramSeries, Labels } from './cluster-metrics';
+export type { HistogramSpec, CounterSpec, MetricSpec, MetricSample, MetricsRecorder, HistogramSeries, Labels } from './cluster-metrics';
+export { BufferedMetrics } from './buffered-metrics';
+export type { BufferedMetricsOptions } from './buffered-metrics';
 export { METRICS, LATENCY_BUCKETS_MS, RECENT_QUANTILES } from './catalog';
 export { handleProbe } from './probes';
 export type { ReadinessCheck } from './probes';
