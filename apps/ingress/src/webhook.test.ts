@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createRedis, redisReady, UpdateQueue } from '@inner-talk/queue';
@@ -73,6 +74,31 @@ describe('webhook handler with a real queue', () => {
     expect((await fetch(url)).status).toBe(405);
     expect((await fetch(url.replace('/hook', '/other'), { method: 'POST' })).status).toBe(404);
     expect(await queue.queue.getJob('u8')).toBeUndefined();
+  });
+
+  it('answers 413 at once to a declared oversized body, and closes the connection of a client that keeps uploading', async () => {
+    const { port } = new URL(url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    let response = '';
+    socket.on('data', (d: Buffer) => (response += d.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined); // EPIPE / ECONNRESET once the server closes
+    const total = 64 * 1024 * 1024;
+    socket.write(`POST /hook HTTP/1.1\r\nhost: 127.0.0.1\r\nx-telegram-bot-api-secret-token: ${SECRET}\r\ncontent-length: ${total}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 0x78);
+    let written = 0;
+    let isClosed = false;
+    void closed.then(() => (isClosed = true));
+    while (!isClosed && written < total) {
+      written += chunk.length;
+      if (!socket.write(chunk)) await Promise.race([new Promise((r) => socket.once('drain', r)), closed]);
+    }
+    await closed;
+    expect(response).toMatch(/^HTTP\/1\.1 413/);
+    // Refused bodies are read only up to 4 × the limit (16 KiB here); what the kernel buffers on
+    // the way is far below the 64 MiB the client meant to send.
+    expect(written).toBeLessThan(total / 4);
   });
 
   it('answers 400, not 503, to an update nested too deeply to store, so Telegram does not redeliver it forever', async () => {

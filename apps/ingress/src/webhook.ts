@@ -7,6 +7,8 @@ export interface WebhookOptions {
   path: string;
   secret: string;
   maxBodyBytes: number;
+  /** Bytes of a refused body read and dropped before the connection is closed (default 4 × maxBodyBytes). */
+  discardLimitBytes?: number;
   /** Must resolve only once the update is stored; rejects when it could not be. */
   accept(update: TelegramUpdatePayload): Promise<void>;
   logger: Logger;
@@ -24,6 +26,7 @@ class BodyTooLarge extends Error {
  */
 export function createWebhookHandler(options: WebhookOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const expected = Buffer.from(options.secret);
+  const discardLimit = options.discardLimitBytes ?? 4 * options.maxBodyBytes;
   const secretMatches = (given: string | string[] | undefined) => {
     if (typeof given !== 'string') return false;
     const buf = Buffer.from(given);
@@ -44,15 +47,13 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
     if (!secretMatches(req.headers['x-telegram-bot-api-secret-token'])) {
       options.logger.warn('webhook call with a missing or wrong secret token');
       reply(res, 401, 'unauthorized');
-      req.resume();
+      discard(req, discardLimit);
       return true;
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > options.maxBodyBytes) {
       reply(res, 413, 'body too large');
-      // Read the rest and drop it (as for 401; server.requestTimeout bounds it): cutting the
-      // connection while the client still uploads makes it see a reset instead of the 413.
-      req.resume();
+      discard(req, discardLimit);
       return true;
     }
     void (async () => {
@@ -61,7 +62,7 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
         body = await readBody(req, options.maxBodyBytes);
       } catch (error) {
         reply(res, error instanceof BodyTooLarge ? 413 : 400, error instanceof BodyTooLarge ? 'body too large' : 'unreadable body');
-        if (error instanceof BodyTooLarge) req.resume(); // dropped, as above
+        if (error instanceof BodyTooLarge) discard(req, discardLimit);
         return;
       }
       let json: unknown;
@@ -92,6 +93,31 @@ export function createWebhookHandler(options: WebhookOptions): (req: IncomingMes
     return true;
   };
 }
+
+/**
+ * Reads and drops the rest of a refused request: cutting the connection while a client still
+ * uploads makes it see a reset instead of our answer. Past `limitBytes` we stop reading and end our
+ * side (the answer is already on its way, so the client reads it, then the end), and close the
+ * connection a moment later: a refused client cannot keep us reading for the whole request timeout.
+ */
+function discard(req: IncomingMessage, limitBytes: number): void {
+  let dropped = 0;
+  const onData = (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped <= limitBytes) return;
+    req.off('data', onData);
+    req.pause();
+    const socket = req.socket;
+    socket.end();
+    const closer = setTimeout(() => socket.destroy(), DISCARD_CLOSE_GRACE_MS).unref();
+    socket.once('close', () => clearTimeout(closer));
+  };
+  req.on('data', onData);
+  req.resume();
+}
+
+/** How long a refused client that keeps uploading has to read our answer before its connection closes. */
+const DISCARD_CLOSE_GRACE_MS = 1_000;
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
