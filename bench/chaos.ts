@@ -74,7 +74,7 @@ const DEFAULTS: Flags = {
   mongoSignal: 'SIGTERM',
   graceS: 120,
   sweepIdleMs: 10_000,
-  leaseMs: 15_000,
+  leaseMs: 10_000,
   latencyMedianMs: 300,
   latencyP99Ms: 1000,
   seed: 1,

@@ -14,16 +14,24 @@ const schema = commonEnv
     HEALTH_PORT: port(8081),
     /** How long SIGTERM waits for in-flight jobs; keep below docker compose's stop_grace_period. */
     SHUTDOWN_GRACE_MS: positiveInt(25_000),
-    /** Lease of a chat's drain lock (renewed while a turn runs); after a crash the chat waits at most this long. */
-    DRAIN_LEASE_MS: positiveInt(15_000),
+    /**
+     * Lease of a chat's drain lock, renewed every third of it while a turn runs. After a worker
+     * crash its chats are picked up once the lease has run out: by the next arrival, or by the
+     * sweeper (SWEEP_IDLE_MS).
+     */
+    DRAIN_LEASE_MS: positiveInt(10_000),
     /** Failed attempts at one update before it becomes a dead letter and the chat moves on. */
     UPDATE_MAX_ATTEMPTS: positiveInt(4),
     /** Turns one job handles before handing a busy chat to a new job, so one chat cannot hog a slot. */
     DRAIN_MAX_TURNS_PER_JOB: positiveInt(20),
     /** Rapid messages at most this far apart are answered as one turn (0 turns merging off). */
     COALESCE_WINDOW_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
-    /** A chat with waiting updates, no owner and no arrival for this long gets a new drain job. */
-    SWEEP_IDLE_MS: positiveInt(60_000),
+    /**
+     * A chat with waiting updates, no owner and no arrival for this long gets a new drain job (the
+     * sweeper looks every quarter of it). With the lease this bounds how long a crashed worker's
+     * chats wait: about lease + this + a quarter of this.
+     */
+    SWEEP_IDLE_MS: positiveInt(15_000),
     /** A turn waits out Telegram's 429 for a chat up to this long; longer cooldowns delay the turn. */
     TELEGRAM_COOLDOWN_MAX_WAIT_MS: positiveInt(10_000),
     /** Total time one person's message may spend in model calls, across fallbacks. */

@@ -58,13 +58,13 @@ export function summaryReply(turn: TurnContext, session: SessionState, intro: st
  * ends it first (summary shown) when it has been silent longer than the inactivity limit or spent
  * its token budget, and starts a new one. Deterministic under retries: the session started by this
  * event remembers the one it followed, so a retried turn shows the same summary again before its
- * answer (the delivery ledger counts messages by position).
+ * answer (the delivery ledger counts messages by position). `active` is the person's open session
+ * as this turn read it (read here when not given).
  */
-export async function sessionForText(turn: TurnContext): Promise<{ session: SessionState; preface: Reply[] }> {
-  const { sessions } = turn.deps;
+export async function sessionForText(turn: TurnContext, active?: SessionState | null): Promise<{ session: SessionState; preface: Reply[] }> {
   const inactivityMs = turn.deps.sessionInactivityMs ?? DEFAULT_SESSION_INACTIVITY_MS;
   const budget = turn.deps.sessionTokenBudget ?? DEFAULT_SESSION_TOKEN_BUDGET;
-  const active = await sessions.activeSession(turn.userId);
+  if (active === undefined) active = await turn.deps.sessions.activeSession(turn.userId);
   if (active && active.startedByTurn === turn.turnKey) return { session: active, preface: await prefaceOf(turn, active) };
   if (active && turn.now.getTime() - active.lastMessageAt.getTime() < inactivityMs && active.tokens < budget) return { session: active, preface: [] };
   let previous: SessionState | null = null;
@@ -85,11 +85,10 @@ export async function retriedPreface(turn: TurnContext, active: SessionState | n
 /**
  * The session for a message that gets the crisis reply: the open one whatever its age, or a new
  * one. Nothing is summarized here, so the safety reply comes first and alone; an old session ends
- * at the next ordinary message.
+ * at the next ordinary message. `active` as for sessionForText.
  */
-export async function sessionForCrisis(turn: TurnContext): Promise<SessionState> {
-  const { sessions } = turn.deps;
-  const active = await sessions.activeSession(turn.userId);
+export async function sessionForCrisis(turn: TurnContext, active?: SessionState | null): Promise<SessionState> {
+  if (active === undefined) active = await turn.deps.sessions.activeSession(turn.userId);
   return active ?? startSession(turn, null);
 }
 

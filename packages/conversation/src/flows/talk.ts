@@ -38,12 +38,16 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
     }
   }
 
+  // The open session does not depend on the crisis check: read it while the classifier runs. (A
+  // failed read surfaces where it is awaited; the catch only keeps it from counting as unhandled.)
+  const openSession = turn.deps.sessions.activeSession(userId);
+  openSession.catch(() => undefined);
   const risk = await safety.assess(incoming.text);
   if (risk.level !== 'none') {
     await memory.recordRiskEvent({ userId, turnKey, level: risk.level, sources: risk.sources, at: now });
   }
   if (risk.level === 'high') {
-    const session = await sessionForCrisis(turn);
+    const session = await sessionForCrisis(turn, await openSession);
     const reply = crisisReply(texts.crisisHigh, locale, texts);
     await memory.saveMessages([
       { userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id },
@@ -52,7 +56,7 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
     await recordTurn(turn, session, reply.text, new Date(now.getTime() + 1), 0);
     return [reply];
   }
-  const { session, preface } = await sessionForText(turn);
+  const { session, preface } = await sessionForText(turn, await openSession);
   const answer = await modelReply(turn, session);
   return [...preface, { text: answer }, ...(risk.level === 'low' ? [crisisReply(texts.crisisLow, locale, texts)] : [])];
 }
