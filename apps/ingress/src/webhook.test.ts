@@ -9,11 +9,12 @@ import { createWebhookHandler } from './webhook';
 const SECRET = 'unit_secret';
 const silent = pino({ level: 'silent' });
 
-async function serve(queue: UpdateQueue, maxBodyBytes = 4096): Promise<{ url: string; server: Server }> {
+async function serve(queue: UpdateQueue, maxBodyBytes = 4096, discardLimitBytes = 4 * maxBodyBytes): Promise<{ url: string; server: Server }> {
   const handler = createWebhookHandler({
     path: '/hook',
     secret: SECRET,
     maxBodyBytes,
+    discardLimitBytes,
     accept: async (update) => {
       await queue.enqueue(update, Date.now(), 'trace');
     },
@@ -96,7 +97,7 @@ describe('webhook handler with a real queue', () => {
     }
     await closed;
     expect(response).toMatch(/^HTTP\/1\.1 413/);
-    // Refused bodies are read only up to 4 × the limit (16 KiB here); what the kernel buffers on
+    // Refused bodies are read only up to the discard limit (16 KiB here); what the kernel buffers on
     // the way is far below the 64 MiB the client meant to send.
     expect(written).toBeLessThan(total / 4);
   });

@@ -7,7 +7,11 @@ export interface WebhookOptions {
   path: string;
   secret: string;
   maxBodyBytes: number;
-  /** Bytes of a refused body read and dropped before the connection is closed (default 4 × maxBodyBytes). */
+  /**
+   * Bytes of a refused body read and dropped before the connection is closed (default: 4 × maxBodyBytes,
+   * at least 16 MiB). Closing is for abuse only: a client that pooled the connection for its next
+   * request sees that request fail.
+   */
   discardLimitBytes?: number;
   /** Must resolve only once the update is stored; rejects when it could not be. */
   accept(update: TelegramUpdatePayload): Promise<void>;
@@ -26,7 +30,7 @@ class BodyTooLarge extends Error {
  */
 export function createWebhookHandler(options: WebhookOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const expected = Buffer.from(options.secret);
-  const discardLimit = options.discardLimitBytes ?? 4 * options.maxBodyBytes;
+  const discardLimit = options.discardLimitBytes ?? Math.max(4 * options.maxBodyBytes, DEFAULT_DISCARD_LIMIT_BYTES);
   const secretMatches = (given: string | string[] | undefined) => {
     if (typeof given !== 'string') return false;
     const buf = Buffer.from(given);
@@ -115,6 +119,8 @@ function discard(req: IncomingMessage, limitBytes: number): void {
   req.on('data', onData);
   req.resume();
 }
+
+const DEFAULT_DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** How long a refused client that keeps uploading has to read our answer before its connection closes. */
 const DISCARD_CLOSE_GRACE_MS = 1_000;

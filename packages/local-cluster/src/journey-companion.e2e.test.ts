@@ -219,7 +219,7 @@ describe('the person\'s journey through two workers', () => {
     expect(summary?.text).toContain('Person: I argued with my sister today');
     // Kept sealed: the session document holds no words of it.
     expect(await stored('sister')).toEqual([]);
-    expect((await stored('tg:7004')).map((d) => d.split(':')[0]).sort()).toEqual(['consents', 'messages', 'messages', 'sessions', 'users']);
+    expect((await stored('tg:7004')).map((d) => d.split(':')[0]).sort()).toEqual(['consents', 'messages', 'messages', 'session_heads', 'sessions', 'users']);
 
     await user.sendCommand('/history');
     const [intro, entry] = await user.waitForBotMessages(2, WAIT_MS);
