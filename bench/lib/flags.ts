@@ -23,7 +23,7 @@ export function parseFlagArgs<F extends object, Kind extends string>(
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') continue;
-    const m = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(arg);
+    const m = /^--(no-)?([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
     const spec = m ? table[m[2]!] : undefined;
     if (!m || !spec) fail(`unknown argument ${arg}`);
     const [key, kind] = spec;
