@@ -217,6 +217,7 @@ FERRET_DIR="$RUN_DIR/ferretdb"
 FERRET_PIDFILE="$FERRET_DIR/ferretdb.pid"
 FERRET_LOG="$RUN_DIR/ferretdb.log"
 FERRET_BIN_DIR="$RUN_DIR/bin"
+FERRET_RUNNING_BUILD="$FERRET_DIR/running.build"
 
 mongo_env() { printf 'MONGO_URL=%s\n' "${MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT}"; }
 
@@ -311,6 +312,11 @@ build_ferretdb() {
   log "mongo: built $FERRET_BIN_DIR/ferretdb ($FERRETDB_BUILD)"
 }
 
+# ferretdb_build_label: which FerretDB `mongo_up` runs: our build, or the FERRETDB_BIN given.
+ferretdb_build_label() {
+  if [[ -n "${FERRETDB_BIN:-}" ]]; then printf 'FERRETDB_BIN=%s\n' "$FERRETDB_BIN"; else printf '%s\n' "$FERRETDB_BUILD"; fi
+}
+
 # find_ferretdb: print the path of the FerretDB binary to run: FERRETDB_BIN if set (used as it is),
 # else our patched build in $FERRET_BIN_DIR, built first if missing or of another build. Other FerretDB
 # binaries on the machine (PATH, Go's bin) are not used: they lack the patch above.
@@ -334,6 +340,12 @@ mongo_up() {
   if [[ -n "${MONGO_URL:-}" ]]; then
     log "mongo: using MONGO_URL from the environment ($MONGO_URL)"
     return 0
+  fi
+  # A FerretDB this script started from another build (e.g. one without the _id index patch) is
+  # replaced rather than reused; a server we did not start is reused as it is.
+  if pid_alive "$FERRET_PIDFILE" ferretdb && [[ "$(cat "$FERRET_RUNNING_BUILD" 2>/dev/null || true)" != "$(ferretdb_build_label)" ]]; then
+    log "mongo: the FerretDB we started is not the build $(ferretdb_build_label); restarting it"
+    stop_pidfile "$FERRET_PIDFILE" ferretdb mongo
   fi
   if mongo_ping "$MONGO_PORT"; then
     log "mongo: reusing the server answering ping on 127.0.0.1:$MONGO_PORT"
@@ -364,6 +376,7 @@ mongo_up() {
     </dev/null >>"$FERRET_LOG" 2>&1) &
   local pid=$!
   echo "$pid" >"$FERRET_PIDFILE"
+  ferretdb_build_label >"$FERRET_RUNNING_BUILD"
   local deadline=$((SECONDS + 30))
   until mongo_ping "$MONGO_PORT"; do
     if ! kill -0 "$pid" 2>/dev/null; then
