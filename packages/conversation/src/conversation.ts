@@ -10,6 +10,8 @@ import { asLocale, TEXTS, type Locale } from './locales';
 import type { ConsentState, ConversationOptions, Incoming, Reply } from './types';
 
 const DAY_MS = 86_400_000;
+/** How precisely a person's last activity is kept (see `handle`). */
+const ACTIVITY_RESOLUTION_MS = 60 * 60 * 1000;
 
 /**
  * The conversation core: turns what a person did into replies. It knows nothing of Telegram or
@@ -25,9 +27,6 @@ const DAY_MS = 86_400_000;
  *   after its reply was stored; stale or forged button choices change nothing.
  * - Model failures propagate as ProviderError for the caller's retry policy.
  */
-/** How precisely a person's last activity is kept (see `handle`). */
-const ACTIVITY_RESOLUTION_MS = 60 * 60 * 1000;
-
 export class Conversation {
   private readonly now: () => Date;
 

@@ -94,6 +94,14 @@ export class AssessmentStore {
   async ensureIndexes(): Promise<void> {
     await this.runs.createIndex({ userId: 1, questionnaire: 1, completedAt: -1 }, { name: 'user_results' });
     await this.runs.createIndex({ userId: 1, status: 1 }, { name: 'user_status' });
+    await this.indexEarlierRuns();
+  }
+
+  /**
+   * Builds the index of people whose runs predate it (from one scan of active and completed runs,
+   * once per database). Idempotent; safe while workers run, because it skips people who have one.
+   */
+  private async indexEarlierRuns(): Promise<void> {
     await runOnce(this.db, HEADS_MIGRATION, async () => {
       const runs = await this.runs.find({ status: { $in: ['active', 'completed'] } }, { projection: { answers: 0, result: 0 } }).toArray();
       for (const [userId, docs] of groupBy(runs, (doc) => doc.userId)) {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
 import { BufferedMetrics, ClusterMetricsWriter, readCounter, readHistogram, type CounterSpec, type HistogramSpec, type MetricSample } from './index';
 
 const hist: HistogramSpec = { kind: 'histogram', name: 'test_latency_seconds', help: 'test', bucketsMs: [10, 100, 1000], labelNames: ['kind'], recentQuantiles: [0.5] };
@@ -40,7 +40,8 @@ describe('BufferedMetrics', () => {
     const values = [5, 50, 500, 5000, 7, 70];
     for (const v of values) await metrics.record([{ spec: hist, labels: { kind: 'a' }, valueMs: v }, { spec: ctr, labels: { outcome: 'ok' } }]);
     expect(writer.writes).toEqual([]); // recording never waits for Redis
-    await new Promise((r) => setTimeout(r, 150));
+    // No flush is asked for: the timer writes them, all in one MULTI.
+    await waitFor(async () => (await readCounter(redis, prefix, ctr)).length > 0, { timeoutMs: 5_000, message: 'samples written by the timer' });
     expect(writer.writes.map((w) => w.samples)).toEqual([12]);
     expect(await readHistogram(redis, prefix, hist)).toEqual([{ labels: { kind: 'a' }, buckets: [2, 2, 1, 1], sumMs: 5632, count: 6 }]);
     expect(await readCounter(redis, prefix, ctr)).toEqual([{ labels: { outcome: 'ok' }, value: 6 }]);
