@@ -188,7 +188,7 @@ function parseFlags(argv: readonly string[]): Flags {
 // ---- the rig: everything that outlives one system under test ---------------------------------
 
 const TOKEN = '424242:bench-load-token';
-const SECRET = 'bench-load-webhook-secret';
+const SECRET = 'bench-load-webhook-secret-0123456789abcdef';
 
 interface Rig {
   flags: Flags;

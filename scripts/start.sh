@@ -34,6 +34,14 @@ if [[ -n "${TELEGRAM_BOT_TOKEN:-}" && -z "${DATA_ENCRYPTION_KEYS:-}" ]]; then
   chmod 600 .env
   echo "no DATA_ENCRYPTION_KEYS: generated one and saved it in .env (keep it; back it up)"
 fi
+# A webhook needs a secret only Telegram knows (32+ characters); make one once, like the key above.
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}" && "${INGRESS_MODE:-}" == webhook && -z "${WEBHOOK_SECRET:-}" ]]; then
+  WEBHOOK_SECRET="$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')"
+  export WEBHOOK_SECRET
+  printf '\n# Written by scripts/start.sh: the webhook secret token Telegram sends with every update.\nWEBHOOK_SECRET=%s\n' "$WEBHOOK_SECRET" >>.env
+  chmod 600 .env
+  echo "no WEBHOOK_SECRET: generated one and saved it in .env"
+fi
 done_step
 
 section "services (scripts/services.sh up)"

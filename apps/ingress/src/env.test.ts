@@ -1,7 +1,7 @@
 import { ConfigError } from '@inner-talk/config';
 import { loadIngressEnv } from './env';
 
-const valid = { REDIS_URL: 'redis://127.0.0.1:6379', TELEGRAM_BOT_TOKEN: '123:abc', WEBHOOK_SECRET: 's3cret' };
+const valid = { REDIS_URL: 'redis://127.0.0.1:6379', TELEGRAM_BOT_TOKEN: '123:abc', WEBHOOK_SECRET: 'a'.repeat(32) };
 
 function problems(env: Record<string, string>): readonly string[] {
   try {
@@ -25,7 +25,14 @@ describe('ingress configuration', () => {
   });
 
   it('rejects a secret Telegram would refuse and a bad port', () => {
-    const found = problems({ ...valid, WEBHOOK_SECRET: 'has spaces!', HTTP_PORT: '99999' });
+    const found = problems({ ...valid, WEBHOOK_SECRET: `has spaces!${'a'.repeat(32)}`, HTTP_PORT: '99999' });
     expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['HTTP_PORT', 'WEBHOOK_SECRET']);
+  });
+
+  it('refuses a secret shorter than 32 characters, naming the rule but not the value', () => {
+    const found = problems({ ...valid, WEBHOOK_SECRET: 'short_secret_0123456789abcdefgh' });
+    expect(found).toEqual(['WEBHOOK_SECRET: must be at least 32 characters (e.g. openssl rand -hex 32)']);
+    expect(found.join(' ')).not.toContain('short_secret');
+    expect(problems({ ...valid, WEBHOOK_SECRET: 'x'.repeat(257) })).toEqual(['WEBHOOK_SECRET: must be at most 256 characters']);
   });
 });

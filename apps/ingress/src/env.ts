@@ -6,8 +6,16 @@ const schema = commonEnv
   .extend({
     /** `webhook` in production; `polling` for development (it deletes any webhook of the bot). */
     INGRESS_MODE: z.enum(['webhook', 'polling']).default('webhook'),
-    /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; 1–256 of A–Z a–z 0–9 _ - (Telegram's rule). */
-    WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1–256 characters of A-Z, a-z, 0-9, _ or -').optional(),
+    /**
+     * Telegram sends it in X-Telegram-Bot-Api-Secret-Token; A–Z a–z 0–9 _ - only, at most 256 (Telegram's
+     * rule). At least 32 (ours): it is the only thing that tells Telegram's calls from anyone else's.
+     */
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]*$/, 'must use only A-Z, a-z, 0-9, _ or -')
+      .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+      .max(256, 'must be at most 256 characters')
+      .optional(),
     WEBHOOK_PATH: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'must be a path starting with /').default('/telegram/webhook'),
     /** Public HTTPS URL of WEBHOOK_PATH; when set, the ingress registers the webhook with Telegram at start. */
     WEBHOOK_PUBLIC_URL: urlWithScheme(['https', 'http']).optional(),

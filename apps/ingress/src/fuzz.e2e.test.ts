@@ -28,7 +28,7 @@ const BAD_REQUESTS = 10_500;
 const CONCURRENCY = 16;
 const MAX_BODY_BYTES = 64 * 1024;
 const PATH = '/telegram/webhook';
-const SECRET = 'fuzz_Secret-Token_0123456789';
+const SECRET = 'fuzz_Secret-Token_0123456789_abcdefghij';
 /** In every generated text: the logs must never contain it. */
 const MARKER = 'fz-private-words';
 

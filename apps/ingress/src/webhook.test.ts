@@ -6,7 +6,7 @@ import { createRedis, redisReady, UpdateQueue } from '@inner-talk/queue';
 import { freePort, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { createWebhookHandler } from './webhook';
 
-const SECRET = 'unit_secret';
+const SECRET = 'unit_secret_0123456789abcdefghijklmn';
 const silent = pino({ level: 'silent' });
 
 async function serve(queue: UpdateQueue, maxBodyBytes = 4096, discardLimitBytes = 4 * maxBodyBytes): Promise<{ url: string; server: Server }> {

@@ -20,7 +20,7 @@ import { freePort, repoRoot, serviceUrls, uniquePrefix, waitFor } from '@inner-t
  */
 
 const TOKEN = '515151:prometheus-e2e-token';
-const SECRET = 'prometheus_e2e_secret';
+const SECRET = 'prometheus_e2e_secret_0123456789abcdefghi';
 const DEPLOY = path.join(repoRoot(), 'deploy');
 const PROMETHEUS_CONFIG = path.join(DEPLOY, 'prometheus', 'prometheus.yml');
 const ALERT_RULES = path.join(DEPLOY, 'prometheus', 'alerts.yml');

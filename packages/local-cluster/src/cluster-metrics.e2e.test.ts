@@ -13,7 +13,7 @@ import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster }
  */
 
 const TOKEN = '424242:cluster-metrics-token';
-const SECRET = 'cluster_metrics_secret';
+const SECRET = 'cluster_metrics_secret_0123456789abcdefgh';
 const USERS = [7101, 7102, 7103, 7104, 7105];
 const LLM_MS = 250;
 

@@ -8,7 +8,7 @@ import { postUpdate, serviceUrls, textUpdate, uniquePrefix, waitFor } from '@inn
 import { grantConsents, startLocalCluster, type IngressMode, type LocalCluster } from './index';
 
 const TOKEN = '123456:e2e-test-token';
-const SECRET = 'e2e_webhook_secret';
+const SECRET = 'e2e_webhook_secret_0123456789abcdefghij';
 
 interface Harness {
   cluster: LocalCluster;

@@ -10,7 +10,7 @@ import { logRecords, postUpdate, serviceUrls, textUpdate, uniquePrefix } from '@
 import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 const TOKEN = '161803:ordering-e2e-token';
-const SECRET = 'ordering_webhook_secret';
+const SECRET = 'ordering_webhook_secret_0123456789abcdef';
 const CHATS = 50;
 const MESSAGES = 20;
 const WORKERS = 3;

@@ -12,7 +12,7 @@ import { postUpdate, serviceUrls, textUpdate, uniquePrefix, waitFor } from '@inn
 import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 const TOKEN = '141421:redelivery-e2e-token';
-const SECRET = 'redelivery_webhook_secret';
+const SECRET = 'redelivery_webhook_secret_0123456789abcdef';
 const COPIES = 3;
 const LATENCY_MS = 80;
 /** A second reply or model call would show up within this after the first. */
