@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { Worker } from 'bullmq';
 import { Api } from 'grammy';
 import { Conversation, crisisCheck } from '@inner-talk/conversation';
-import { AllProvidersUnavailableError } from '@inner-talk/gateway';
+import { AllProvidersUnavailableError, dataProcessorNames } from '@inner-talk/gateway';
 import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain } from '@inner-talk/queue';
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
@@ -77,6 +77,7 @@ async function main(): Promise<StopApp> {
     // Both layers on every text; an outage of every provider delays the message instead of counting as risk.
     safety: crisisCheck({ model: llm.gateway, timeoutMs: env.SAFETY_CLASSIFIER_TIMEOUT_MS, isOutage: (error) => error instanceof AllProvidersUnavailableError }),
     llmTimeoutMs: env.LLM_DEADLINE_MS,
+    dataProcessors: dataProcessorNames(env.gateway),
   });
   const { bot, reports } = createWorkerBot({
     token: env.TELEGRAM_BOT_TOKEN,

@@ -3,7 +3,27 @@ import { OpenAIChatProvider, ProviderError } from '@inner-talk/llm';
 import { CrisisDetector } from '@inner-talk/safety';
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore } from '@inner-talk/storage';
 import { Conversation, fill, parseAction, SYSTEM_PROMPT, TEXTS, type Locale, type Reply } from './index';
+import { stepPrompt } from './flows/onboarding';
 import { actionsOf, choice, command, DAY, documentsMentioning, nextKey, onboard, startHarness, stopHarness, text, type Harness } from './test-harness';
+
+describe('the consent question', () => {
+  it('names the configured processors, that data leaves the country and how long it is kept', () => {
+    const [ru] = stepPrompt('consent', 'ru', ['Google (Gemini API)', 'OpenAI']);
+    expect(ru?.text).toContain('сервисам: Google (Gemini API) и OpenAI.');
+    expect(ru?.text).toContain('за границу');
+    expect(ru?.text).toContain('пока вы не удалите это командой /forget');
+    const [en] = stepPrompt('consent', 'en', ['Google (Gemini API)']);
+    expect(en?.text).toContain('your messages are sent to Google (Gemini API).');
+    expect(en?.text).toContain('transfer abroad');
+    expect(en?.text).toContain('until you delete it with /forget');
+  });
+
+  it('never shows a placeholder when no processor is named', () => {
+    const [en] = stepPrompt('consent', 'en');
+    expect(en?.text).toContain('sent to an external AI service.');
+    expect(en?.text).not.toMatch(/[{}]/);
+  });
+});
 
 describe('onboarding and consent', () => {
   let h: Harness;
@@ -25,7 +45,7 @@ describe('onboarding and consent', () => {
     expect(await h.consents.consentOf('tg:1')).toMatchObject({ step: 'adult', locale: 'ru' });
 
     const [consent] = await h.conversation.handle(choice('tg:1', 'o:18y', 'en'));
-    expect(consent).toEqual({ text: TEXTS.ru.askConsent, buttons: [[{ label: TEXTS.ru.consentYes, action: 'o:cy' }], [{ label: TEXTS.ru.consentNo, action: 'o:cn' }]] });
+    expect(consent).toEqual({ text: fill(TEXTS.ru.askConsent, { processors: 'OpenAI' }), buttons: [[{ label: TEXTS.ru.consentYes, action: 'o:cy' }], [{ label: TEXTS.ru.consentNo, action: 'o:cn' }]] });
     expect(await h.consents.consentOf('tg:1')).toMatchObject({ step: 'consent', adultConfirmedAt: new Date(h.clock.now) });
 
     h.clock.now += 60_000;

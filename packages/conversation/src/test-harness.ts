@@ -38,7 +38,7 @@ export async function startHarness(
   const llm = await startMockOpenAI();
   const model = new OpenAIChatProvider({ apiKey: 'test-key', model: 'gpt-test', baseURL: llm.sdkBaseUrl });
   const clock = { now: Date.UTC(2026, 4, 5, 12) };
-  const conversation = new Conversation({ model, memory: store, consents, selfChecks, sessions, safety: safety(model), llmTimeoutMs: 5000, now: () => new Date(clock.now), ...extra });
+  const conversation = new Conversation({ model, memory: store, consents, selfChecks, sessions, safety: safety(model), llmTimeoutMs: 5000, dataProcessors: ['OpenAI'], now: () => new Date(clock.now), ...extra });
   return { mongo, vault, store, consents, selfChecks, sessions, llm, conversation, clock };
 }
 

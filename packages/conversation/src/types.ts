@@ -224,6 +224,11 @@ export interface ConversationOptions {
   sessionTokenBudget?: number;
   llmTimeoutMs: number;
   maxOutputTokens?: number;
+  /**
+   * Who receives a person's messages for processing (e.g. "Google (Gemini API)", "OpenAI"), named in
+   * the consent question; the worker derives them from the configured LLM chains.
+   */
+  dataProcessors?: readonly string[];
   /** Absence after which the AI disclosure is shown again; default 7 days. */
   disclosureAfterMs?: number;
   now?: () => Date;

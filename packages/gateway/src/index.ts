@@ -1,4 +1,5 @@
 export { parseGatewayEnv } from './config';
+export { dataProcessorNames } from './processors';
 export type { GatewayConfig, ProviderRoute, ApiKeyConfig, Price } from './config';
 export { LlmGateway, defaultAdapter, cooldownEnd, nextMidnightIn } from './gateway';
 export type { GatewayDeps, GatewayObserver, CallRecord } from './gateway';

@@ -113,7 +113,8 @@ describe('the person\'s journey through two workers', () => {
     expect(await stored('secret')).toEqual([]);
 
     const [consent] = await press(user, reminder[1], 0);
-    expect(consent?.text).toBe(TEXTS.en.askConsent);
+    // The consent names who receives the messages: this cluster's chain is Gemini alone.
+    expect(consent?.text).toBe(fill(TEXTS.en.askConsent, { processors: 'Google (Gemini API)' }));
     const [ready] = await press(user, consent, 0);
     expect(ready?.text).toBe(TEXTS.en.consentGiven);
 

@@ -1,6 +1,6 @@
 import { classifyByPhrases } from '@inner-talk/safety';
 import { encodeAction, parseAction, type Action } from '../actions';
-import { asLocale, TEXTS, type Locale, type Texts } from '../locales';
+import { asLocale, fill, TEXTS, type Locale, type Texts } from '../locales';
 import type { Button, ConsentState, ConsentStep, Reply } from '../types';
 import { crisisReply, hotlineList, sosReply, type Turn } from './turn';
 
@@ -23,8 +23,16 @@ export function languageButtons(texts: Texts): Button[][] {
   ];
 }
 
-/** What a person at `step` sees: the question of that step with its buttons, or the step's outcome. */
-export function stepPrompt(step: ConsentStep, locale: Locale): Reply[] {
+/** The consent question, naming who receives the person's messages (`processors`, from the configuration). */
+function consentQuestion(texts: Texts, processors: readonly string[]): string {
+  return fill(texts.askConsent, { processors: processors.length > 0 ? processors.join(texts.processorsJoin) : texts.processorsUnknown });
+}
+
+/**
+ * What a person at `step` sees: the question of that step with its buttons, or the step's outcome.
+ * `processors` are the services that will receive their messages (named in the consent question).
+ */
+export function stepPrompt(step: ConsentStep, locale: Locale, processors: readonly string[] = []): Reply[] {
   const texts = TEXTS[locale];
   switch (step) {
     case 'language':
@@ -42,7 +50,7 @@ export function stepPrompt(step: ConsentStep, locale: Locale): Reply[] {
     case 'consent':
       return [
         {
-          text: texts.askConsent,
+          text: consentQuestion(texts, processors),
           buttons: [
             [{ label: texts.consentYes, action: encodeAction({ kind: 'consent', given: true }) }],
             [{ label: texts.consentNo, action: encodeAction({ kind: 'consent', given: false }) }],
@@ -56,6 +64,11 @@ export function stepPrompt(step: ConsentStep, locale: Locale): Reply[] {
     case 'underage':
       return [{ text: `${texts.underage}\n\n${hotlineList(locale)}` }];
   }
+}
+
+/** `stepPrompt` with the turn's configured data processors. */
+function promptsOf(turn: Pick<Turn, 'deps'>): (step: ConsentStep, locale: Locale) => Reply[] {
+  return (step, locale) => stepPrompt(step, locale, turn.deps.dataProcessors);
 }
 
 /** The step a person is at; someone unknown is at the language choice. */
@@ -74,10 +87,11 @@ export function isOnboardingAction(action: Action | null): boolean {
  */
 export async function beforeConsent(turn: Turn): Promise<Reply[]> {
   const { incoming, texts, locale, consent } = turn;
+  const prompt = promptsOf(turn);
   const step = stepOf(consent);
   // Onboarding finished without consent: only /start (or a language button) begins it again.
   const ended = step === 'declined' || step === 'underage';
-  const reminder = (): Reply[] => (ended ? stepPrompt(step, locale) : [{ text: texts.finishOnboardingFirst }, ...stepPrompt(step, locale)]);
+  const reminder = (): Reply[] => (ended ? prompt(step, locale) : [{ text: texts.finishOnboardingFirst }, ...prompt(step, locale)]);
 
   switch (incoming.kind) {
     case 'command':
@@ -86,20 +100,20 @@ export async function beforeConsent(turn: Turn): Promise<Reply[]> {
           return [sosReply(locale, texts)];
         case 'start':
         case 'language':
-          return stepPrompt('language', locale);
+          return prompt('language', locale);
         case 'help':
-          return [{ text: texts.help }, ...(ended ? [] : stepPrompt(step, locale))];
+          return [{ text: texts.help }, ...(ended ? [] : prompt(step, locale))];
         default:
           return reminder();
       }
     case 'text': {
       const risk = classifyByPhrases(incoming.text);
-      const first = consent === null ? stepPrompt('language', locale) : reminder();
+      const first = consent === null ? prompt('language', locale) : reminder();
       if (risk.level === 'none') return first;
       return [crisisReply(risk.level === 'high' ? texts.crisisHigh : texts.crisisLow, locale, texts), ...first];
     }
     case 'unsupported':
-      return consent === null ? stepPrompt('language', locale) : reminder();
+      return consent === null ? prompt('language', locale) : reminder();
     case 'choice':
       return onboardingChoice(turn as Turn<'choice'>, parseAction(incoming.action));
   }
@@ -109,36 +123,37 @@ export async function beforeConsent(turn: Turn): Promise<Reply[]> {
 async function onboardingChoice(turn: Turn<'choice'>, action: Action | null): Promise<Reply[]> {
   const { consent, userId, turnKey, now, locale, texts } = turn;
   const { consents } = turn.deps;
+  const prompt = promptsOf(turn);
   const step = stepOf(consent);
   // The same press handled again: its change is already stored, answer as the first time did.
-  if (consent && consent.lastTurnKey === turnKey) return stepPrompt(consent.step, asLocale(consent.locale) ?? locale);
-  const stale = (): Reply[] => [{ text: texts.staleChoice }, ...stepPrompt(step, locale)];
+  if (consent && consent.lastTurnKey === turnKey) return prompt(consent.step, asLocale(consent.locale) ?? locale);
+  const stale = (): Reply[] => [{ text: texts.staleChoice }, ...prompt(step, locale)];
 
   if (action?.kind === 'language') {
     if (consent && (step === 'adult' || step === 'consent')) {
       // A language switch in the middle of onboarding: same step, new language.
       await consents.saveConsent({ ...consent, locale: action.locale, updatedAt: now, lastTurnKey: turnKey });
-      return stepPrompt(step, action.locale);
+      return prompt(step, action.locale);
     }
     // The first choice, or starting again after a decline: a fresh record with nothing but the language.
     await consents.saveConsent({ userId, step: 'adult', locale: action.locale, startedAt: now, updatedAt: now, lastTurnKey: turnKey });
-    return stepPrompt('adult', action.locale);
+    return prompt('adult', action.locale);
   }
   if (action?.kind === 'adult' && consent && step === 'adult') {
     if (action.confirmed) {
       await consents.saveConsent({ ...consent, step: 'consent', adultConfirmedAt: now, updatedAt: now, lastTurnKey: turnKey });
-      return stepPrompt('consent', locale);
+      return prompt('consent', locale);
     }
     await consents.saveConsent({ ...consent, step: 'underage', underageAt: now, updatedAt: now, lastTurnKey: turnKey });
-    return stepPrompt('underage', locale);
+    return prompt('underage', locale);
   }
   if (action?.kind === 'consent' && consent && step === 'consent') {
     if (action.given) {
       await consents.grantConsent(userId, locale, now, turnKey);
-      return stepPrompt('consented', locale);
+      return prompt('consented', locale);
     }
     await consents.saveConsent({ ...consent, step: 'declined', declinedAt: now, updatedAt: now, lastTurnKey: turnKey });
-    return stepPrompt('declined', locale);
+    return prompt('declined', locale);
   }
   return stale();
 }

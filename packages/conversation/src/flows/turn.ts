@@ -1,4 +1,4 @@
-import { HOTLINES } from '@inner-talk/safety';
+import { HOTLINES, HOTLINES_ELSEWHERE } from '@inner-talk/safety';
 import type { Locale, Texts } from '../locales';
 import type { ConsentState, ConversationOptions, Incoming, Reply } from '../types';
 
@@ -22,9 +22,9 @@ export interface Turn<K extends Incoming['kind'] = Incoming['kind']> {
 /** What a flow needs of a turn when the kind of event does not matter (sessions, context, data rights). */
 export type TurnContext = Omit<Turn, 'incoming'>;
 
-/** The crisis contacts of a locale, one per line. */
+/** The crisis contacts of a locale, one per line, each saying where and for whom; the last says what to do elsewhere. */
 export function hotlineList(locale: Locale): string {
-  return HOTLINES[locale].map((h) => `• ${h.label}: ${h.number}`).join('\n');
+  return [...HOTLINES[locale].map((h) => `• ${h.label}: ${h.number}`), `• ${HOTLINES_ELSEWHERE[locale]}`].join('\n');
 }
 
 /** A safety message: the intro, the locale's hotlines and the closing line that keeps the door open. */

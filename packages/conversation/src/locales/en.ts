@@ -22,7 +22,11 @@ export const en = {
   underage:
     'Thank you for being honest. Inner Talk is only for adults, so I cannot continue our conversation. If things are hard right now, these people can help, free and any time:',
   askConsent:
-    'One more thing. To talk with you I need to store and process what you write, and that can include information about your health and mood: your messages, self-check results and short summaries of our conversations. They are kept encrypted, used only to support you, never sold or shared for advertising, and you can download or delete all of it at any time. Do you agree to this processing of your health-related data?',
+    'One more thing. To talk with you I need to store and process what you write, and that can include information about your health and mood: your messages, self-check results and short summaries of our conversations. To write my replies, your messages are sent to {processors}. Their servers may be outside your country (for example in the USA), so your data leaves it; they may keep requests for a limited time under their own terms, for example to check for abuse. What I keep is stored encrypted until you delete it with /forget, used only to support you, never sold or shared for advertising, and /export downloads all of it at any time. Do you agree to this processing of your health-related data, including its transfer abroad?',
+  /** Joins the names of several data processors in the consent text. */
+  processorsJoin: ' and ',
+  /** Used when no processor is configured (never in a running worker). */
+  processorsUnknown: 'an external AI service',
   consentYes: 'I agree',
   consentNo: 'I do not agree',
   consentGiven:
