@@ -24,7 +24,7 @@ export type {
 export { MAX_ACTION_BYTES, encodeAction, parseAction } from './actions';
 export type { Action } from './actions';
 export { SYSTEM_PROMPT, SUMMARY_PROMPT } from './system-prompt';
-export { assemblePrompt, estimateTokens } from './flows/context';
+export { assemblePrompt, estimateTokens, CONTEXT_NOTES_HEADER } from './flows/context';
 export { DEFAULT_SESSION_INACTIVITY_MS, DEFAULT_SESSION_TOKEN_BUDGET } from './flows/sessions';
 export { TEXTS, LOCALES, localeFromLanguageCode, fill, placeholdersOf } from './locales';
 export type { Locale, Texts } from './locales';

@@ -1,11 +1,11 @@
 // Test support for the conversation's suites (not exported by the package): a Conversation on a
 // fresh MongoDB database with a mock OpenAI model and a clock the test moves.
 import { OpenAIChatProvider } from '@inner-talk/llm';
-import { startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
+import { startMockOpenAI, type MockLlmServer, type MockReceivedMessage } from '@inner-talk/mocks';
 import { AssessmentStore, ConsentStore, connectMongo, ConversationStore, SessionStore, type MongoConnection } from '@inner-talk/storage';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { Vault } from '@inner-talk/vault';
-import { Conversation, crisisCheck, type ConversationOptions, type Incoming, type Locale, type Reply, type SafetyCheck } from './index';
+import { CONTEXT_NOTES_HEADER, Conversation, crisisCheck, type ConversationOptions, type Incoming, type Locale, type Reply, type SafetyCheck } from './index';
 
 export const DAY = 86_400_000;
 
@@ -87,4 +87,14 @@ export async function onboard(h: Harness, userId: string, locale: Locale): Promi
   const [adult] = await h.conversation.handle(choice(userId, `l:${locale}`, locale));
   const [consent] = await h.conversation.handle(choice(userId, actionsOf(adult)[0]!, locale));
   return h.conversation.handle(choice(userId, actionsOf(consent)[0]!, locale));
+}
+
+/**
+ * A reply request's messages split into the notes block (the person's long-term context, sent as a
+ * user turn with a fixed model acknowledgement) and the conversation after it.
+ */
+export function splitNotes(messages: readonly MockReceivedMessage[]): { notes: string | null; turns: MockReceivedMessage[] } {
+  const first = messages[0];
+  if (first?.role === 'user' && first.text.startsWith(CONTEXT_NOTES_HEADER)) return { notes: first.text, turns: messages.slice(2) };
+  return { notes: null, turns: [...messages] };
 }
