@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Vault } from '@inner-talk/vault';
 import { ChatInbox } from './chat-inbox';
 import { QUEUE_NAMES } from './names';
 import type { DrainJob, TelegramUpdatePayload } from './jobs';
@@ -7,6 +8,8 @@ import type { DrainJob, TelegramUpdatePayload } from './jobs';
 export interface UpdateQueueOptions {
   connection: Redis;
   prefix: string;
+  /** Seals each update before it enters the inbox and names chats by pseudonym (the worker's keyring). */
+  vault: Vault;
   /** How long a seen update_id is remembered to drop Telegram's redeliveries. */
   dedupeTtlMs: number;
   /** How long finished jobs stay inspectable (and keep their jobId, a second dedupe guard). */
@@ -19,8 +22,8 @@ export function updateJobId(updateId: number): string {
 }
 
 /**
- * Producer side of QUEUE_NAMES.updates: appends an update to its chat's inbox, then queues a
- * trigger job for the chat.
+ * Producer side of QUEUE_NAMES.updates: appends an update, sealed, to its chat's inbox, then queues
+ * a trigger job for the chat, named by the chat's pseudonym.
  *
  * Guarantees: `enqueue` resolves only after Redis has stored both (the ingress acknowledges
  * Telegram after that and never before). The same update_id enqueued again within `dedupeTtlMs`
@@ -35,7 +38,7 @@ export class UpdateQueue {
 
   constructor(options: UpdateQueueOptions) {
     this.dedupeTtlMs = options.dedupeTtlMs;
-    this.inbox = new ChatInbox(options.connection, options.prefix);
+    this.inbox = new ChatInbox(options.connection, options.prefix, options.vault);
     this.queue = createUpdatesQueue(options.connection, options.prefix, options.keepFinishedMs);
   }
 

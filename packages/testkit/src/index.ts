@@ -9,6 +9,7 @@ export { spawnApp, stopAll, onCleanup, runningApps, startWatchdog } from './spaw
 export type { AppProcess, SpawnAppOptions } from './spawn';
 export { repoRoot } from './repo';
 export { logRecords } from './logs';
+export { redisDump } from './redis-dump';
 export type { LogRecord } from './logs';
 export { textUpdate, postUpdate, WEBHOOK_SECRET_HEADER } from './telegram';
 export type { TextUpdateOptions } from './telegram';
