@@ -72,8 +72,8 @@ describe('worker adapters of the conversation: context cache, limits, data right
 
   it('limits: a per-minute message count shared by all workers, once per turn; tokens per day', async () => {
     let now = Date.UTC(2026, 4, 5, 12, 0, 10);
-    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
-    const other = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now }); // another worker
+    const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
+    const other = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now }); // another worker
     expect(await limits.admit('tg:1', 'u1')).toBe('ok');
     expect(await other.admit('tg:1', 'u2')).toBe('ok');
     expect(await limits.admit('tg:1', 'u2')).toBe('ok'); // the same turn again counts once
@@ -93,7 +93,7 @@ describe('worker adapters of the conversation: context cache, limits, data right
 
   it('limits: a backlog answered in a burst counts by the minutes its messages arrived in', async () => {
     const now = Date.UTC(2026, 4, 5, 12, 5, 0);
-    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
+    const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
     // Six messages written over two minutes at an ordinary pace, all answered now (after an outage).
     const arrivals = [0, 20, 40, 60, 80, 100].map((s) => Date.UTC(2026, 4, 5, 12, 0, 0) + s * 1000);
     for (const [i, at] of arrivals.entries()) expect(await runInTurn(at, () => limits.admit('tg:1', `u${i}`))).toBe('ok');
@@ -108,8 +108,8 @@ describe('worker adapters of the conversation: context cache, limits, data right
     const consents = new ConsentStore(mongo.db);
     const inbox = new ChatInbox(redis, prefix, vault);
     const cache = new RedisContextCache(redis, prefix, { vault, ttlSeconds: 60 });
-    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 10, dailyTokenBudget: 1000 });
-    const rights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (id) => [cache.keyOf(id), limits.keyPattern(id)] });
+    const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 10, dailyTokenBudget: 1000 });
+    const rights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (id) => [...cache.keysOf(id), ...limits.keyPatterns(id)] });
 
     await consents.grantConsent(userId, 'en', new Date());
     await store.touchUser(userId, 'en', new Date());
@@ -129,6 +129,11 @@ describe('worker adapters of the conversation: context cache, limits, data right
     // Someone else's data must survive.
     await store.saveMessage({ userId: 'tg:7', turnKey: 'u1', role: 'user', text: 'not yours', at: new Date() });
     await cache.set('tg:7', 'their context');
+
+    // Before any forget: key names carry pseudonyms, values no text or id.
+    const before = await redisDump(redis, prefix);
+    expect(Object.keys(before).length).toBeGreaterThanOrEqual(4); // context, limit counters, dead letter
+    expect(JSON.stringify(before)).not.toMatch(/4242|private/);
 
     const exported = JSON.parse(await rights.exportData(userId, 'u3')) as { collections: Record<string, Array<Record<string, unknown>>> };
     expect(exported.collections.messages?.map((m) => m.text)).toEqual(['my very private words']);

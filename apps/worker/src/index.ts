@@ -48,7 +48,7 @@ async function main(): Promise<StopApp> {
   const llm = await buildGateway(env, logger, metrics);
   const inbox = new ChatInbox(redis, env.REDIS_PREFIX, vault);
   const contextCache = new RedisContextCache(redis, env.REDIS_PREFIX, { vault, ttlSeconds: env.CONTEXT_CACHE_TTL_S, metrics });
-  const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
+  const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { vault, messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
   const activePeople = new ActivePeople(redis, env.REDIS_PREFIX);
   const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
   const admin = new WorkerAdmin({
@@ -64,7 +64,7 @@ async function main(): Promise<StopApp> {
     vault,
     redis,
     inbox,
-    redisKeysOf: (userId) => [contextCache.keyOf(userId), limits.keyPattern(userId)],
+    redisKeysOf: (userId) => [...contextCache.keysOf(userId), ...limits.keyPatterns(userId)],
     forgetChat: async (chat) => {
       for (const pseudonym of inbox.pseudonymsOf(chat)) await activePeople.forget(pseudonym);
     },
