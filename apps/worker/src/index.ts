@@ -3,7 +3,7 @@ import { Worker } from 'bullmq';
 import { Api } from 'grammy';
 import { Conversation, crisisCheck } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
-import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain } from '@inner-talk/queue';
+import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain, removeFailedJobsOf } from '@inner-talk/queue';
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
@@ -66,7 +66,9 @@ async function main(): Promise<StopApp> {
     inbox,
     redisKeysOf: (userId) => [...contextCache.keysOf(userId), ...limits.keyPatterns(userId)],
     forgetChat: async (chat) => {
-      for (const pseudonym of inbox.pseudonymsOf(chat)) await activePeople.forget(pseudonym);
+      const pseudonyms = inbox.pseudonymsOf(chat);
+      for (const pseudonym of pseudonyms) await activePeople.forget(pseudonym);
+      await removeFailedJobsOf(updatesQueue, pseudonyms);
     },
   });
   const conversation = new Conversation({

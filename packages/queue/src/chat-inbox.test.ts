@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisDump, serviceUrls, textUpdate, uniquePrefix } from '@inner-talk/testkit';
+import { redisDump, serviceUrls, textUpdate, uniquePrefix, waitFor } from '@inner-talk/testkit';
 import { Vault, VaultTamperedError } from '@inner-talk/vault';
-import { ChatInbox, UpdateQueue, chatKeyPrefix } from './index';
+import { ChatInbox, QUEUE_NAMES, UpdateQueue, chatKeyPrefix, drainJobId, finishedJobData, queueDrain, removeFailedJobsOf } from './index';
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);
@@ -92,4 +93,46 @@ describe('ChatInbox at rest (real Redis)', () => {
     expect(left.filter((k) => k.includes(other)).length).toBeGreaterThan(0);
     expect(await redis.zrange(`${prefix}:dead-letters`, '0', '-1')).toEqual([]);
   });
+});
+
+describe('drain jobs do not name the chat once finished', () => {
+  const redis = new Redis(serviceUrls().redisUrl);
+  const vault = Vault.withRandomKey();
+  afterAll(() => redis.quit());
+
+  it('hashes the chat into hand-over and sweep job ids, keeps no chat in finished job data, and removes a chat\'s failed jobs', async () => {
+    const prefix = uniquePrefix('jobs');
+    const queue = new UpdateQueue({ connection: redis, prefix, vault, dedupeTtlMs: 60_000 });
+    try {
+      const chat = queue.inbox.pseudonymOf(String(PERSON));
+      expect(drainJobId(chat, 's1')).toBe(drainJobId(chat, 's1'));
+      expect(drainJobId(chat, 's1')).not.toContain(chat);
+      expect(drainJobId(chat, 's1')).toMatch(/^c[A-Za-z0-9_-]{22}$/);
+      await queueDrain(queue.queue, chat, 's1');
+      await queueDrain(queue.queue, chat, 's1'); // a racing sweeper adds no second job
+      expect(await queue.queue.getWaitingCount()).toBe(1);
+      expect(Object.keys(await redisDump(redis, prefix)).filter((k) => k.includes(chat))).toEqual([]);
+
+      expect(finishedJobData({ chat, updateId: 5, traceId: 't' })).toEqual({ updateId: 5, traceId: 't' });
+      expect(finishedJobData({ chat })).toEqual({});
+
+      // Jobs that failed for good: one of the chat, one of someone else.
+      await queue.queue.remove(drainJobId(chat, 's1'));
+      await queue.queue.add('update', { chat, updateId: 1 }, { jobId: 'u1', attempts: 1 });
+      await queue.queue.add('update', { chat: 'someone-else', updateId: 2 }, { jobId: 'u2', attempts: 1 });
+      const connection = new Redis(serviceUrls().redisUrl, { maxRetriesPerRequest: null });
+      const worker = new Worker(QUEUE_NAMES.updates, () => Promise.reject(new Error('failing on purpose')), { connection, prefix });
+      try {
+        await waitFor(async () => (await queue.queue.getFailedCount()) === 2, { timeoutMs: 15_000, message: 'two failed jobs' });
+      } finally {
+        await worker.close();
+        connection.disconnect();
+      }
+      expect(await removeFailedJobsOf(queue.queue, [chat, 'unused'])).toBe(1);
+      expect((await queue.queue.getFailed()).map((j) => j.id)).toEqual(['u2']);
+    } finally {
+      await queue.queue.obliterate({ force: true });
+      await queue.close();
+    }
+  }, 20_000);
 });
