@@ -92,6 +92,19 @@ describe('key rotation over stored data', () => {
     expect(await rotateKeys(mongo.db, vaultK1)).toMatchObject({ scanned: 1, resealed: 0 });
   });
 
+  it('seals the plaintext level and sources of risk events stored before they were sealed; they read the same', async () => {
+    await mongo.db.collection('risk_events').insertOne({ _id: 'tg:8|u1' as never, userId: 'tg:8', level: 'high', sources: ['phrases', 'classifier'], at: new Date(1) });
+    const result = await rotateKeys(mongo.db, vaultK1);
+    expect(result.collections.risk_events).toMatchObject({ scanned: 1, plaintextSealed: 2, skipped: 0 });
+    const raw = await mongo.db.collection('risk_events').findOne({ _id: 'tg:8|u1' as never });
+    expect(vaultK1.isSealed(raw?.level)).toBe(true);
+    expect(vaultK1.isSealed(raw?.sources)).toBe(true);
+    expect(await new ConversationStore(mongo.db, { vault: vaultK1 }).riskEventsOf('tg:8')).toEqual([
+      { _id: 'tg:8|u1', userId: 'tg:8', level: 'high', sources: ['phrases', 'classifier'], at: new Date(1) },
+    ]);
+    expect((await rotateKeys(mongo.db, vaultK1)).collections.risk_events).toMatchObject({ plaintextSealed: 0 });
+  });
+
   it('never overwrites a value changed between its read and its write', async () => {
     const store = new ConversationStore(mongo.db, { vault: vaultK1 });
     await store.saveMessage({ userId: 'tg:1', turnKey: 'u1', role: 'user', text: 'original', at: new Date(1) });
