@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { MongoClient, MongoServerSelectionError } from 'mongodb';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { ChatInbox, deadLettersKey, type InboxEntry } from '@inner-talk/queue';
-import { ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
+import { ActivePeople, ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { Vault } from '@inner-talk/vault';
 import { ChatDrainer, type DrainPolicy } from './drain';
@@ -42,7 +42,7 @@ describe('ChatDrainer against real Redis', () => {
     ...over,
   });
 
-  const drainer = (over: Partial<DrainPolicy> = {}) => {
+  const drainer = (over: Partial<DrainPolicy> = {}, activePeople?: ActivePeople) => {
     const bot = new Bot('1:test', { botInfo: BOT_INFO });
     bot.on('message:text', async (ctx) => {
       await behaviour(ctx.message.text);
@@ -61,6 +61,7 @@ describe('ChatDrainer against real Redis', () => {
       },
       isClosing: () => closing,
       now: () => clock,
+      ...(activePeople && { activePeople }),
     });
   };
 
@@ -226,6 +227,21 @@ describe('ChatDrainer against real Redis', () => {
     expect(outcome).toEqual({ kind: 'drained', turns: 8 });
     expect([...rivalOutcomes].filter((kind) => kind !== 'merged' && kind !== 'drained')).toEqual([]);
     expect(handled).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+  });
+
+  it('counts the person as active when a turn starts, so a turn that forgets them does not count them again', async () => {
+    const activePeople = new ActivePeople(redis, prefix);
+    await push(1, 'hello');
+    await push(2, 'forget me');
+    behaviour = async (text) => {
+      if (text === 'forget me') await activePeople.forget(chat());
+    };
+    expect(await drainer({}, activePeople).drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(handled).toEqual(['hello', 'forget me']);
+    expect(await activePeople.count()).toEqual({ '5m': 0, '30m': 0, '24h': 0 });
+    await push(3, 'back again');
+    await drainer({}, activePeople).drain(chat(), 'job-b');
+    expect((await activePeople.count())['5m']).toBe(1);
   });
 
   it('finds stranded chats: waiting updates, no owner, no recent arrival', async () => {
