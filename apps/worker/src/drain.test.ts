@@ -244,6 +244,14 @@ describe('ChatDrainer against real Redis', () => {
     expect((await activePeople.count())['5m']).toBe(1);
   });
 
+  it('skips an update that no longer opens (sealed under a retired key) instead of stalling the chat', async () => {
+    await redis.rpush(`${prefix}:chat:{${chat()}}:inbox`, `1|${Vault.withRandomKey('gone').seal('{}')}`);
+    await push(2, 'm2');
+    expect(await drainer().drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(handled).toEqual(['m2']);
+    expect(await inbox.length(chat())).toBe(0);
+  });
+
   it('finds stranded chats: waiting updates, no owner, no recent arrival', async () => {
     await push(1, 'm1', clock - 120_000);
     expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([chat()]);

@@ -111,6 +111,7 @@ export class ChatDrainer {
     const log = logger.child({ traceId: head.traceId, updateId: head.updateId, messages: entries.length });
     const report: UpdateReport = { repliesSent: 0, waitNoticeSent: false };
     this.deps.reports.set(head.updateId, report);
+    if (entries.some((e) => e.unreadable)) log.error({ unreadable: entries.filter((e) => e.unreadable).map((e) => e.updateId) }, 'queued update does not open (its key left the ring?); skipped');
     const startedAt = this.now();
     // The lock must outlive the turn however long the model takes.
     const renew = setInterval(() => void inbox.acquire(chat, owner, policy.leaseMs).catch(() => undefined), Math.max(100, policy.leaseMs / 3));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { defineLuaScripts } from '@inner-talk/redis-lua';
-import type { Vault } from '@inner-talk/vault';
+import { VaultError, type Vault } from '@inner-talk/vault';
 import { chatKeyOf } from './chat-key';
 import { UnstorableUpdateError, type TelegramUpdatePayload } from './jobs';
 
@@ -20,6 +20,11 @@ export interface InboxEntry {
   receivedAt: number;
   /** Correlation id shared by the ingress and worker log lines of this update. */
   traceId: string;
+  /**
+   * Set when the entry did not open (sealed under a key no longer in the ring, or changed): `update`
+   * then holds only its update_id, so the turn does nothing and the chat moves on instead of stalling.
+   */
+  unreadable?: true;
 }
 
 /** A handled entry that could not be answered after every attempt, kept for an operator. */
@@ -133,9 +138,9 @@ export class ChatInbox {
   }
 
   /**
-   * The first `limit` entries of the inbox, oldest first, opened, without removing them. Throws a
-   * VaultError for an entry that does not open (sealed under a key no longer in the ring, or moved
-   * from another chat).
+   * The first `limit` entries of the inbox, oldest first, opened, without removing them. An entry
+   * that does not open (sealed under a key no longer in the ring, or moved from another chat) comes
+   * back marked `unreadable`, with an update that carries only its update_id.
    */
   async peek(chat: string, limit: number): Promise<InboxEntry[]> {
     const raw = await this.redis.lrange(this.key(chat, 'inbox'), 0, limit - 1);
@@ -145,8 +150,14 @@ export class ChatInbox {
   private openEntry(chat: string, raw: string): InboxEntry {
     const bar = raw.indexOf('|');
     const updateId = Number(raw.slice(0, bar));
-    const body = JSON.parse(this.vault.open(raw.slice(bar + 1), entryAad(chat, updateId))) as Omit<InboxEntry, 'updateId'>;
-    return { updateId, ...body };
+    let opened: string;
+    try {
+      opened = this.vault.open(raw.slice(bar + 1), entryAad(chat, updateId));
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      return { updateId, update: { update_id: updateId }, receivedAt: Date.now(), traceId: `unreadable-${updateId}`, unreadable: true };
+    }
+    return { updateId, ...(JSON.parse(opened) as Omit<InboxEntry, 'updateId'>) };
   }
 
   /** How many entries wait in the chat's inbox. */
