@@ -17,7 +17,9 @@ import { Redis } from 'ioredis';
 import { TEXTS } from '@inner-talk/conversation';
 import { grantConsents, startLocalCluster, type LocalCluster } from '@inner-talk/local-cluster';
 import { createRng, startMockGemini, startMockOpenAI, startTelegramEmulator, type LatencySpec, type MockLlmServer, type TelegramEmulator, type TelegramUserClient } from '@inner-talk/mocks';
+import { ChatInbox, chatKeyPrefix } from '@inner-talk/queue';
 import { uniquePrefix, type AppProcess } from '@inner-talk/testkit';
+import { parseKeyring, Vault } from '@inner-talk/vault';
 import { startRestartableFerretDb, startRestartableRedis, type RestartableServer } from './lib/chaos-services';
 import { max, percentile } from './lib/stats';
 import { jsonLines } from './lib/worker-logs';
@@ -289,6 +291,9 @@ async function main(): Promise<number> {
     });
     const c = cluster;
     const emu = emulator;
+    // Inboxes are named by the chat's pseudonym under the cluster's key.
+    const inboxes = new ChatInbox(redis, prefix, new Vault(parseKeyring(c.keyring)));
+    const chatKey = (chat: number, part: string) => `${chatKeyPrefix(prefix, inboxes.pseudonymOf(String(chat)))}${part}`;
     out(`cluster up in ${((Date.now() - startedRun) / 1000).toFixed(1)} s`);
 
     const users: TelegramUserClient[] = Array.from({ length: flags.users }, (_, i) => emu.client(TOKEN, { userId: FIRST_USER_ID + i, languageCode: 'en' }));
@@ -459,7 +464,7 @@ async function main(): Promise<number> {
 
     // ---- settle: every message answered and every inbox empty (then no turn can run again) ----
     const inboxesEmpty = async () => {
-      const lengths = await within(Promise.all([...loadChats].map((chat) => redis!.llen(`${prefix}:chat:{${chat}}:inbox`))), 2000, null);
+      const lengths = await within(Promise.all([...loadChats].map((chat) => redis!.llen(chatKey(chat, 'inbox')))), 2000, null);
       return lengths !== null && lengths.every((l) => l === 0);
     };
     const graceEnd = Date.now() + flags.graceS * 1000;
@@ -482,7 +487,7 @@ async function main(): Promise<number> {
     const deadLetters = await within(redis.hgetall(`${prefix}:dead-letter-data`), 3000, {} as Record<string, string>);
     const leftovers: Array<{ chat: number; waiting: number; lock: string | null }> = [];
     for (const chat of loadChats) {
-      const [waiting, lock] = await within(Promise.all([redis.llen(`${prefix}:chat:{${chat}}:inbox`), redis.get(`${prefix}:chat:{${chat}}:lock`)]), 2000, [-1, null] as [number, string | null]);
+      const [waiting, lock] = await within(Promise.all([redis.llen(chatKey(chat, 'inbox')), redis.get(chatKey(chat, 'lock'))]), 2000, [-1, null] as [number, string | null]);
       if (waiting !== 0) leftovers.push({ chat, waiting, lock });
     }
     const q = `${prefix}:telegram-updates`;

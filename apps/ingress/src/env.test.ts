@@ -1,7 +1,8 @@
 import { ConfigError } from '@inner-talk/config';
 import { loadIngressEnv } from './env';
 
-const valid = { REDIS_URL: 'redis://127.0.0.1:6379', TELEGRAM_BOT_TOKEN: '123:abc', WEBHOOK_SECRET: 'a'.repeat(32) };
+const KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+const valid = { REDIS_URL: 'redis://127.0.0.1:6379', TELEGRAM_BOT_TOKEN: '123:abc', WEBHOOK_SECRET: 'a'.repeat(32), DATA_ENCRYPTION_KEYS: KEYS };
 
 function problems(env: Record<string, string>): readonly string[] {
   try {
@@ -22,6 +23,15 @@ describe('ingress configuration', () => {
     const { WEBHOOK_SECRET: _unused, ...noSecret } = valid;
     expect(problems(noSecret)).toEqual(['WEBHOOK_SECRET: is required when INGRESS_MODE=webhook']);
     expect(problems({ ...noSecret, INGRESS_MODE: 'polling' })).toEqual([]);
+  });
+
+  it('needs the data encryption keyring, read with the worker\'s rules, and never echoes a key', () => {
+    const { DATA_ENCRYPTION_KEYS: _unused, ...noKeys } = valid;
+    expect(problems(noKeys).map((p) => p.split(':')[0])).toEqual(['DATA_ENCRYPTION_KEYS']);
+    expect(loadIngressEnv(valid).encryption.currentKeyId).toBe('k1');
+    const bad = problems({ ...valid, DATA_ENCRYPTION_KEYS: 'k1:c2hvcnQ=', DATA_ENCRYPTION_KEY_ID: 'k1' });
+    expect(bad.map((p) => p.split(':')[0])).toEqual(['DATA_ENCRYPTION_KEYS']);
+    expect(bad.join(' ')).not.toContain('c2hvcnQ');
   });
 
   it('rejects a secret Telegram would refuse and a bad port', () => {

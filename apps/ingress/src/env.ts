@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme } from '@inner-talk/config';
+import { commonEnv, ConfigError, parseDataEncryptionEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme, type DataEncryptionConfig } from '@inner-talk/config';
 
 const schema = commonEnv
   .extend(telegramEnv.shape)
@@ -32,9 +32,23 @@ const schema = commonEnv
     }
   });
 
-export type IngressEnv = z.infer<typeof schema>;
+/** The keyring (`DATA_ENCRYPTION_KEYS`, the worker's): updates are sealed before they enter the inbox. */
+export type IngressEnv = z.infer<typeof schema> & { encryption: DataEncryptionConfig };
 
 /** Reads and validates the ingress environment once; throws ConfigError naming each bad variable. */
 export function loadIngressEnv(env: NodeJS.ProcessEnv = process.env): IngressEnv {
-  return parseEnv('ingress', schema, env);
+  const problems: string[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const base = attempt(() => parseEnv('ingress', schema, env));
+  const encryption = attempt(() => parseDataEncryptionEnv(env, 'ingress'));
+  if (!base || !encryption) throw new ConfigError('ingress', problems);
+  return { ...base, encryption };
 }

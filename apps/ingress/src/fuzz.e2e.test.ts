@@ -13,14 +13,16 @@
  *
  * Reproduce a failure with the seed it prints: FUZZ_SEED=<seed> pnpm exec jest apps/ingress/src/fuzz.e2e.test.ts
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createRng, type Rng } from '@inner-talk/mocks';
-import { chatKeyOf, QUEUE_NAMES, type TelegramUpdatePayload } from '@inner-talk/queue';
+import { ChatInbox, chatKeyOf, QUEUE_NAMES, type TelegramUpdatePayload } from '@inner-talk/queue';
 import { freePort, postUpdate, serviceUrls, spawnApp, textUpdate, uniquePrefix, WEBHOOK_SECRET_HEADER, type AppProcess } from '@inner-talk/testkit';
+import { parseKeyring, Vault } from '@inner-talk/vault';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 /** Generated requests that must not be answered 200. */
@@ -438,6 +440,9 @@ describe(`ingress webhook under ${BAD_REQUESTS}+ generated bad requests (seed ${
   const { redisUrl } = serviceUrls();
   const prefix = uniquePrefix('fuzz');
   const redis = new Redis(redisUrl);
+  // The ingress seals what it stores: the test reads the inboxes with the same keyring.
+  const keyring = `k1:${randomBytes(32).toString('base64')}`;
+  const inbox = new ChatInbox(redis, prefix, new Vault(parseKeyring(keyring)));
   let ingress: AppProcess | undefined;
   let port = 0;
 
@@ -458,6 +463,7 @@ describe(`ingress webhook under ${BAD_REQUESTS}+ generated bad requests (seed ${
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(port),
         MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+        DATA_ENCRYPTION_KEYS: keyring,
       },
       healthUrl: `http://127.0.0.1:${port}/healthz`,
     });
@@ -521,27 +527,25 @@ describe(`ingress webhook under ${BAD_REQUESTS}+ generated bad requests (seed ${
     expect((await postUpdate(`${base}${PATH}`, final, SECRET)).status).toBe(200);
 
     // Stored: every acknowledged update exactly once, as sent; nothing else. An update is identified
-    // by its chat and update_id (the redelivery marker's key), so a forged id reused in another chat
-    // is another update; its job, keyed by update_id alone, is shared.
+    // by its chat (named by its pseudonym) and update_id (the redelivery marker's key), so a forged id
+    // reused in another chat is another update; its job, keyed by update_id alone, is shared.
     const expected = new Map<string, unknown[]>(); // "<chat> <update_id>" → the forms it was sent in
     for (const g of generated) {
       if (g.verdict.status !== 200) continue;
       const update = g.verdict.update as TelegramUpdatePayload;
-      const key = `${chatKeyOf(update)} ${update.update_id}`;
+      const key = `${inbox.pseudonymOf(chatKeyOf(update))} ${update.update_id}`;
       expected.set(key, [...(expected.get(key) ?? []), storedForm(update)]);
     }
-    expected.set(`${final.message.chat.id} ${final.update_id}`, [final]);
+    expected.set(`${inbox.pseudonymOf(String(final.message.chat.id))} ${final.update_id}`, [final]);
     const stored = new Map<string, unknown[]>();
     let cursor = '0';
     do {
       const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:chat:*:inbox`, 'COUNT', 1000);
       cursor = nextCursor;
       for (const key of keys) {
-        const chat = /:chat:\{(.*)\}:inbox$/.exec(key)?.[1];
-        for (const raw of await redis.lrange(key, 0, -1)) {
-          const bar = raw.indexOf('|');
-          const entry = JSON.parse(raw.slice(bar + 1)) as { update: unknown };
-          const id = `${chat} ${raw.slice(0, bar)}`;
+        const chat = /:chat:\{(.*)\}:inbox$/.exec(key)?.[1] ?? '';
+        for (const entry of await inbox.peek(chat, 100_000)) {
+          const id = `${chat} ${entry.updateId}`;
           stored.set(id, [...(stored.get(id) ?? []), entry.update]);
         }
       }

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { Api } from 'grammy';
 import { createRedis, redisReady, UpdateQueue, type TelegramUpdatePayload } from '@inner-talk/queue';
 import { sharedBotInfo } from '@inner-talk/telegram';
+import { Vault } from '@inner-talk/vault';
 import { createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { loadIngressEnv } from './env';
 import { createPollingBot } from './polling';
@@ -19,7 +20,8 @@ async function main(): Promise<StopApp> {
   const redis = createRedis(env.REDIS_URL, 'producer');
   redis.on('error', () => undefined); // reported through failed enqueues and /readyz
   await redisReady(redis, 30_000);
-  const queue = new UpdateQueue({ connection: redis, prefix: env.REDIS_PREFIX, dedupeTtlMs: env.DEDUPE_TTL_SECONDS * 1000 });
+  const vault = new Vault({ keys: env.encryption.keys, currentKeyId: env.encryption.currentKeyId });
+  const queue = new UpdateQueue({ connection: redis, prefix: env.REDIS_PREFIX, vault, dedupeTtlMs: env.DEDUPE_TTL_SECONDS * 1000 });
 
   const accept = async (update: TelegramUpdatePayload) => {
     const traceId = randomUUID();

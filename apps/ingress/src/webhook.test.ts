@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createRedis, redisReady, UpdateQueue } from '@inner-talk/queue';
 import { freePort, serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { Vault } from '@inner-talk/vault';
 import { createWebhookHandler } from './webhook';
 
 const SECRET = 'unit_secret_0123456789abcdefghijklmn';
@@ -33,7 +34,9 @@ const post = (url: string, body: string, secret: string | null = SECRET) =>
 describe('webhook handler with a real queue', () => {
   const prefix = uniquePrefix('wh');
   const redis = createRedis(serviceUrls().redisUrl, 'producer');
-  const queue = new UpdateQueue({ connection: redis, prefix, dedupeTtlMs: 60_000 });
+  const vault = Vault.withRandomKey();
+  const queue = new UpdateQueue({ connection: redis, prefix, vault, dedupeTtlMs: 60_000 });
+  const chat = (id: string) => queue.inbox.pseudonymOf(id);
   let url: string;
   let server: Server;
 
@@ -51,13 +54,13 @@ describe('webhook handler with a real queue', () => {
   it('stores an update before answering 200', async () => {
     const res = await post(url, JSON.stringify({ update_id: 7, message: { text: 'x', chat: { id: 42 } } }));
     expect(res.status).toBe(200);
-    expect(await queue.queue.getJob('u7')).toMatchObject({ data: { chat: '42', updateId: 7 } });
-    expect(await queue.inbox.peek('42', 10)).toMatchObject([{ updateId: 7, update: { message: { text: 'x' } } }]);
+    expect(await queue.queue.getJob('u7')).toMatchObject({ data: { chat: chat('42'), updateId: 7 } });
+    expect(await queue.inbox.peek(chat('42'), 10)).toMatchObject([{ updateId: 7, update: { message: { text: 'x' } } }]);
   });
 
   it('keeps one inbox entry when Telegram redelivers an update', async () => {
     for (let i = 0; i < 3; i += 1) expect((await post(url, JSON.stringify({ update_id: 10, message: { text: 'y', chat: { id: 43 } } }))).status).toBe(200);
-    expect(await queue.inbox.length('43')).toBe(1);
+    expect(await queue.inbox.length(chat('43'))).toBe(1);
   });
 
   it.each([
@@ -109,7 +112,7 @@ describe('webhook handler with a real queue', () => {
       const res = await post(roomy.url, `{"update_id":11,"message":{"chat":{"id":44}},"x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
       expect(res.status).toBe(400);
       expect(await queue.queue.getJob('u11')).toBeUndefined();
-      expect(await queue.inbox.length('44')).toBe(0);
+      expect(await queue.inbox.length(chat('44'))).toBe(0);
     } finally {
       roomy.server.close();
     }
@@ -119,7 +122,7 @@ describe('webhook handler with a real queue', () => {
     const deadPort = await freePort();
     const deadRedis = createRedis(`redis://127.0.0.1:${deadPort}`, 'producer', { retryStrategy: () => null });
     deadRedis.on('error', () => undefined);
-    const deadQueue = new UpdateQueue({ connection: deadRedis, prefix, dedupeTtlMs: 60_000 });
+    const deadQueue = new UpdateQueue({ connection: deadRedis, prefix, vault, dedupeTtlMs: 60_000 });
     deadQueue.queue.on('error', () => undefined);
     const dead = await serve(deadQueue);
     try {

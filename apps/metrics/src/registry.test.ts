@@ -4,6 +4,7 @@ import { CircuitBreaker, Cooldowns, cooldownsKey, createGatewayRedis, waitForRed
 import { ChatInbox, QUEUE_NAMES } from '@inner-talk/queue';
 import { ClusterMetricsWriter, METRICS } from '@inner-talk/telemetry';
 import { serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
+import { Vault } from '@inner-talk/vault';
 import { buildRegistry } from './registry';
 
 function value(text: string, series: string): number | undefined {
@@ -105,7 +106,7 @@ describe('metrics registry: cluster state read at scrape time', () => {
       text = await scrape();
       expect(value(text, `innertalk_queue_jobs{queue="${QUEUE_NAMES.updates}",state="failed"}`)).toBe(2);
       // Updates a chat drain gave up on count too (and only those of the last 7 days).
-      const inbox = new ChatInbox(redis, prefix);
+      const inbox = new ChatInbox(redis, prefix, Vault.withRandomKey());
       await inbox.deadLetter({ chat: '1', updateIds: [10, 11], error: { type: 'Error' }, attempts: 4, at: Date.now() });
       await inbox.deadLetter({ chat: '2', updateIds: [12], error: { type: 'Error' }, attempts: 4, at: Date.now() - 8 * 86_400_000 });
       expect(value(await scrape(), `innertalk_queue_dead_letters${queueLabel}`)).toBe(3);

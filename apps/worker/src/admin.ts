@@ -15,6 +15,8 @@ export interface WorkerAdminDeps {
   redis: Redis;
   prefix: string;
   queue: Queue;
+  /** Counts risk events by level (their level is sealed, so the store opens them). */
+  riskEventCounts(since: Date): Promise<{ high: number; low: number }>;
   now?: () => number;
 }
 
@@ -55,20 +57,19 @@ export class WorkerAdmin implements AdminConsole {
   private async stats(): Promise<string> {
     const { db } = this.deps;
     const since = new Date(this.now() - DAY_MS);
-    const [people, consented, activeSessions, summaries, riskHigh, riskLow, counts, letters] = await Promise.all([
+    const [people, consented, activeSessions, summaries, risk, counts, letters] = await Promise.all([
       db.collection('users').countDocuments(),
       db.collection('consents').countDocuments({ step: 'consented' }),
       db.collection('sessions').countDocuments({ status: 'active' }),
       db.collection('sessions').countDocuments({ summary: { $exists: true } }),
-      db.collection('risk_events').countDocuments({ level: 'high', at: { $gte: since } }),
-      db.collection('risk_events').countDocuments({ level: 'low', at: { $gte: since } }),
+      this.deps.riskEventCounts(since),
       this.deps.queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
       this.deps.redis.zcard(deadLettersKey(this.deps.prefix)),
     ]);
     return [
       `people: ${people} (consented: ${consented})`,
       `sessions open: ${activeSessions}; summaries kept: ${summaries}`,
-      `risk events in 24 h: high ${riskHigh}, low ${riskLow}`,
+      `risk events in 24 h: high ${risk.high}, low ${risk.low}`,
       `queue: waiting ${counts.waiting ?? 0}, active ${counts.active ?? 0}, delayed ${counts.delayed ?? 0}, failed ${counts.failed ?? 0}`,
       `dead letters: ${letters}`,
     ].join('\n');

@@ -72,8 +72,8 @@ describe('worker adapters of the conversation: context cache, limits, data right
 
   it('limits: a per-minute message count shared by all workers, once per turn; tokens per day', async () => {
     let now = Date.UTC(2026, 4, 5, 12, 0, 10);
-    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
-    const other = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now }); // another worker
+    const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
+    const other = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now }); // another worker
     expect(await limits.admit('tg:1', 'u1')).toBe('ok');
     expect(await other.admit('tg:1', 'u2')).toBe('ok');
     expect(await limits.admit('tg:1', 'u2')).toBe('ok'); // the same turn again counts once
@@ -93,7 +93,7 @@ describe('worker adapters of the conversation: context cache, limits, data right
 
   it('limits: a backlog answered in a burst counts by the minutes its messages arrived in', async () => {
     const now = Date.UTC(2026, 4, 5, 12, 5, 0);
-    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
+    const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 3, dailyTokenBudget: 100, now: () => now });
     // Six messages written over two minutes at an ordinary pace, all answered now (after an outage).
     const arrivals = [0, 20, 40, 60, 80, 100].map((s) => Date.UTC(2026, 4, 5, 12, 0, 0) + s * 1000);
     for (const [i, at] of arrivals.entries()) expect(await runInTurn(at, () => limits.admit('tg:1', `u${i}`))).toBe('ok');
@@ -106,10 +106,10 @@ describe('worker adapters of the conversation: context cache, limits, data right
     const store = new ConversationStore(mongo.db, { vault });
     const sessions = new SessionStore(mongo.db, { vault });
     const consents = new ConsentStore(mongo.db);
-    const inbox = new ChatInbox(redis, prefix);
+    const inbox = new ChatInbox(redis, prefix, vault);
     const cache = new RedisContextCache(redis, prefix, { vault, ttlSeconds: 60 });
-    const limits = new RedisUsageLimits(redis, prefix, { messagesPerMinute: 10, dailyTokenBudget: 1000 });
-    const rights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (id) => [cache.keyOf(id), limits.keyPattern(id)] });
+    const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 10, dailyTokenBudget: 1000 });
+    const rights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (id) => [...cache.keysOf(id), ...limits.keyPatterns(id)] });
 
     await consents.grantConsent(userId, 'en', new Date());
     await store.touchUser(userId, 'en', new Date());
@@ -122,12 +122,18 @@ describe('worker adapters of the conversation: context cache, limits, data right
     // A message that failed for good: its payload (with text) waits in the dead letters.
     const poison = textUpdate(77, 4242, 'my very private words again');
     await inbox.push(poison, Date.now(), 'trace-1', 60_000);
-    await inbox.acquire('4242', 'job-1', 10_000);
-    await inbox.deadLetter({ chat: '4242', updateIds: [77], error: {}, attempts: 4, at: Date.now() });
-    await inbox.done('4242', 'job-1', 77, 1, true); // as the drainer does after dead-lettering
+    const chat = inbox.pseudonymOf('4242');
+    await inbox.acquire(chat, 'job-1', 10_000);
+    await inbox.deadLetter({ chat, updateIds: [77], error: {}, attempts: 4, at: Date.now() });
+    await inbox.done(chat, 'job-1', 77, 1, true); // as the drainer does after dead-lettering
     // Someone else's data must survive.
     await store.saveMessage({ userId: 'tg:7', turnKey: 'u1', role: 'user', text: 'not yours', at: new Date() });
     await cache.set('tg:7', 'their context');
+
+    // Before any forget: key names carry pseudonyms, values no text or id.
+    const before = await redisDump(redis, prefix);
+    expect(Object.keys(before).length).toBeGreaterThanOrEqual(4); // context, limit counters, dead letter
+    expect(JSON.stringify(before)).not.toMatch(/4242|private/);
 
     const exported = JSON.parse(await rights.exportData(userId, 'u3')) as { collections: Record<string, Array<Record<string, unknown>>> };
     expect(exported.collections.messages?.map((m) => m.text)).toEqual(['my very private words']);
@@ -157,15 +163,15 @@ describe('worker adapters of the conversation: context cache, limits, data right
   it('admin console: allowlisted ids only, counts and ids without any text, every access audited', async () => {
     const store = new ConversationStore(mongo.db, { vault });
     const consents = new ConsentStore(mongo.db);
-    const inbox = new ChatInbox(redis, prefix);
+    const inbox = new ChatInbox(redis, prefix, vault);
     const queue = new Queue('admin-test', { connection: redis, prefix });
     try {
-      const admin = new WorkerAdmin({ adminIds: new Set(['1']), db: mongo.db, redis, prefix, queue });
+      const admin = new WorkerAdmin({ adminIds: new Set(['1']), db: mongo.db, redis, prefix, queue, riskEventCounts: (since) => store.riskEventCounts(since) });
       await consents.grantConsent('tg:5', 'en', new Date());
       await store.touchUser('tg:5', 'en', new Date());
       await store.recordRiskEvent({ userId: 'tg:5', turnKey: 'u1', level: 'high', sources: ['phrases'], at: new Date() });
       await inbox.push(textUpdate(9, 5, 'a secret sentence'), Date.now(), 't', 60_000);
-      await inbox.deadLetter({ chat: '5', updateIds: [9], error: { type: 'Error' }, attempts: 4, at: Date.now() });
+      await inbox.deadLetter({ chat: inbox.pseudonymOf('5'), updateIds: [9], error: { type: 'Error' }, attempts: 4, at: Date.now() });
 
       expect(admin.isAdmin('tg:1')).toBe(true);
       expect(admin.isAdmin('tg:5')).toBe(false);
@@ -175,7 +181,7 @@ describe('worker adapters of the conversation: context cache, limits, data right
       expect(stats).toContain('risk events in 24 h: high 1, low 0');
       expect(stats).toContain('dead letters: 1');
       const letters = await admin.run('tg:1', 'deadletters', 'u11');
-      expect(letters).toMatch(/chat 5 update 9/);
+      expect(letters).toContain(`chat ${inbox.pseudonymOf('5')} update 9`);
       expect(letters + stats).not.toContain('secret');
       expect(await admin.run('tg:1', '', 'u12')).toContain('/admin stats');
       await admin.refused('tg:5', 'u13');

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { ContextCache } from '@inner-talk/conversation';
 import { METRICS, type MetricsRecorder } from '@inner-talk/telemetry';
 import type { Vault } from '@inner-talk/vault';
+import { personKeyOf, personKeysOf } from './person-keys';
 
 /** Longest a Redis call of the cache may take before the turn goes on without it. */
 const CALL_TIMEOUT_MS = 150;
@@ -9,7 +10,7 @@ const CALL_TIMEOUT_MS = 150;
 /**
  * The conversation's long-term context cache in Redis, one key per person. The value holds
  * summaries and self-check results, so it is sealed with the vault like those are in MongoDB (bound
- * to the person's key). Entries expire after `ttlSeconds` and are deleted on every write that changes
+ * to the person's key), and the key names the person by pseudonym only. Entries expire after `ttlSeconds` and are deleted on every write that changes
  * them (the conversation calls `invalidate`), so a stale entry lives at most until the next write.
  *
  * Fails open: a Redis error or a call slower than 150 ms counts as a miss and the context is built
@@ -23,9 +24,18 @@ export class RedisContextCache implements ContextCache {
     private readonly options: { vault: Vault; ttlSeconds: number; metrics?: MetricsRecorder },
   ) {}
 
-  /** The key of a person's cached context; `forget` deletes it through `invalidate`. */
+  /** The key of a person's cached context (named by their pseudonym under the current key). */
   keyOf(userId: string): string {
-    return `${this.prefix}:ctx:{${userId}}`;
+    return this.keyNamed(personKeyOf(this.options.vault, userId));
+  }
+
+  /** Every key the person's context may be cached under (one per key of the ring), for forget. */
+  keysOf(userId: string): string[] {
+    return personKeysOf(this.options.vault, userId).map((name) => this.keyNamed(name));
+  }
+
+  private keyNamed(person: string): string {
+    return `${this.prefix}:ctx:{${person}}`;
   }
 
   async get(userId: string): Promise<string | null> {

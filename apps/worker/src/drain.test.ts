@@ -4,8 +4,9 @@ import { Redis } from 'ioredis';
 import { MongoClient, MongoServerSelectionError } from 'mongodb';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { ChatInbox, deadLettersKey, type InboxEntry } from '@inner-talk/queue';
-import { ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
+import { ActivePeople, ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { Vault } from '@inner-talk/vault';
 import { ChatDrainer, type DrainPolicy } from './drain';
 
 const BOT_INFO = { id: 1, is_bot: true, first_name: 'T', username: 't_bot' } as UserFromGetMe;
@@ -27,6 +28,9 @@ describe('ChatDrainer against real Redis', () => {
   let behaviour: Behaviour;
   let clock: number;
   let closing: boolean;
+  const vault = Vault.withRandomKey();
+  /** The chat's name in Redis and job data: its pseudonym. */
+  const chat = () => inbox.pseudonymOf(String(CHAT));
 
   const policy = (over: Partial<DrainPolicy> = {}): DrainPolicy => ({
     leaseMs: 5_000,
@@ -38,7 +42,7 @@ describe('ChatDrainer against real Redis', () => {
     ...over,
   });
 
-  const drainer = (over: Partial<DrainPolicy> = {}) => {
+  const drainer = (over: Partial<DrainPolicy> = {}, activePeople?: ActivePeople) => {
     const bot = new Bot('1:test', { botInfo: BOT_INFO });
     bot.on('message:text', async (ctx) => {
       await behaviour(ctx.message.text);
@@ -57,6 +61,7 @@ describe('ChatDrainer against real Redis', () => {
       },
       isClosing: () => closing,
       now: () => clock,
+      ...(activePeople && { activePeople }),
     });
   };
 
@@ -65,7 +70,7 @@ describe('ChatDrainer against real Redis', () => {
 
   beforeEach(() => {
     prefix = uniquePrefix('drain');
-    inbox = new ChatInbox(redis, prefix);
+    inbox = new ChatInbox(redis, prefix, vault);
     handled = [];
     notified = [];
     behaviour = () => undefined;
@@ -80,18 +85,18 @@ describe('ChatDrainer against real Redis', () => {
 
   it('handles a chat\'s updates in arrival order, empties the inbox and releases the lock', async () => {
     for (let i = 1; i <= 5; i += 1) await push(i, `m${i}`);
-    expect(await drainer().drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 5 });
+    expect(await drainer().drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 5 });
     expect(handled).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
-    expect(await inbox.length(String(CHAT))).toBe(0);
-    expect(await inbox.acquire(String(CHAT), 'job-b', 1000)).toBe(true);
+    expect(await inbox.length(chat())).toBe(0);
+    expect(await inbox.acquire(chat(), 'job-b', 1000)).toBe(true);
   });
 
   it('leaves the chat to the job that holds it', async () => {
     await push(1, 'm1');
-    expect(await inbox.acquire(String(CHAT), 'job-a', 5000)).toBe(true);
-    expect(await drainer().drain(String(CHAT), 'job-b')).toEqual({ kind: 'merged' });
+    expect(await inbox.acquire(chat(), 'job-a', 5000)).toBe(true);
+    expect(await drainer().drain(chat(), 'job-b')).toEqual({ kind: 'merged' });
     expect(handled).toEqual([]);
-    expect(await inbox.length(String(CHAT))).toBe(1);
+    expect(await inbox.length(chat())).toBe(1);
   });
 
   it('keeps a failing update at the head with growing backoff, then dead-letters it and moves on', async () => {
@@ -101,16 +106,16 @@ describe('ChatDrainer against real Redis', () => {
       if (text === 'poison') throw new Error('boom');
     };
     const d = drainer();
-    const first = await d.drain(String(CHAT), 'job-a');
+    const first = await d.drain(chat(), 'job-a');
     expect(first).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'failed' });
     // The lock stays with the failing job, so no other job lets 'fine' overtake.
-    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'merged' });
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 2000, reason: 'failed' });
+    expect(await d.drain(chat(), 'job-b')).toEqual({ kind: 'merged' });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 2000, reason: 'failed' });
     expect(handled).toEqual([]);
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
     expect(handled).toEqual(['fine']);
     expect(notified).toEqual([1]);
-    expect(await redis.zrange(deadLettersKey(prefix), '0', '-1')).toEqual([`${CHAT}|1`]);
+    expect(await redis.zrange(deadLettersKey(prefix), '0', '-1')).toEqual([`${chat()}|1`]);
   });
 
   it('waits for the providers without counting an attempt', async () => {
@@ -120,10 +125,10 @@ describe('ChatDrainer against real Redis', () => {
       if (down) throw new AllProvidersUnavailableError(clock + 5000, []);
     };
     const d = drainer({ maxAttempts: 1 });
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
     down = false;
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
     expect(notified).toEqual([]);
   });
 
@@ -142,10 +147,10 @@ describe('ChatDrainer against real Redis', () => {
       if (down) throw new Error('turn failed', { cause: outage });
     };
     const d = drainer({ maxAttempts: 1 });
-    for (let i = 0; i < 3; i += 1) expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'storage_unavailable' });
-    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'merged' });
+    for (let i = 0; i < 3; i += 1) expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'storage_unavailable' });
+    expect(await d.drain(chat(), 'job-b')).toEqual({ kind: 'merged' });
     down = false;
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
     expect(handled).toEqual(['m1']);
     expect(notified).toEqual([]);
     expect(await redis.zrange(deadLettersKey(prefix), '0', '-1')).toEqual([]);
@@ -157,7 +162,7 @@ describe('ChatDrainer against real Redis', () => {
     behaviour = (text) => {
       if (text === 'blocked') throw new GrammyError('Forbidden', { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'sendMessage', {});
     };
-    expect(await drainer().drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(await drainer().drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
     expect(handled).toEqual(['after']);
   });
 
@@ -170,34 +175,34 @@ describe('ChatDrainer against real Redis', () => {
       if (fail && text === 'a\nb') throw new Error('once');
     };
     const d = drainer({ coalesce: { windowMs: 1000, maxMessages: 10, maxChars: 8000 } });
-    expect((await d.drain(String(CHAT), 'job-a')).kind).toBe('retry_at');
+    expect((await d.drain(chat(), 'job-a')).kind).toBe('retry_at');
     // A message that arrives meanwhile does not join the turn already cut.
     await push(4, 'c', clock + 700);
     fail = false;
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 3 });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 3 });
     expect(handled).toEqual(['a\nb', '/help', 'c']);
   });
 
   it('hands a busy chat over after its share of turns, and when the process closes', async () => {
     for (let i = 1; i <= 4; i += 1) await push(i, `m${i}`);
     const d = drainer({ maxTurnsPerJob: 3 });
-    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'handover', turns: 3 });
-    await d.handOver(String(CHAT), 'job-a');
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'handover', turns: 3 });
+    await d.handOver(chat(), 'job-a');
     closing = true;
-    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'handover', turns: 0 });
+    expect(await d.drain(chat(), 'job-b')).toEqual({ kind: 'handover', turns: 0 });
     closing = false;
-    expect(await d.drain(String(CHAT), 'job-b')).toEqual({ kind: 'drained', turns: 1 });
+    expect(await d.drain(chat(), 'job-b')).toEqual({ kind: 'drained', turns: 1 });
     expect(handled).toEqual(['m1', 'm2', 'm3', 'm4']);
   });
 
   it('stops when the lock was lost mid-turn and removes nothing', async () => {
     await push(1, 'm1');
     behaviour = async () => {
-      await redis.del(`${prefix}:chat:{${CHAT}}:lock`);
-      await inbox.acquire(String(CHAT), 'job-z', 5000);
+      await redis.del(`${prefix}:chat:{${chat()}}:lock`);
+      await inbox.acquire(chat(), 'job-z', 5000);
     };
-    expect(await drainer().drain(String(CHAT), 'job-a')).toEqual({ kind: 'lost_lock', turns: 1 });
-    expect(await inbox.length(String(CHAT))).toBe(1);
+    expect(await drainer().drain(chat(), 'job-a')).toEqual({ kind: 'lost_lock', turns: 1 });
+    expect(await inbox.length(chat())).toBe(1);
   });
 
   it('keeps the chat through many short turns that together outlast the lease', async () => {
@@ -206,13 +211,13 @@ describe('ChatDrainer against real Redis', () => {
     for (let i = 1; i <= 8; i += 1) await push(i, `m${i}`);
     behaviour = () => new Promise((resolve) => setTimeout(resolve, 150));
     const d = drainer({ leaseMs: 600 });
-    expect(await inbox.acquire(String(CHAT), 'job-a', 600)).toBe(true);
-    const owner = d.drain(String(CHAT), 'job-a');
+    expect(await inbox.acquire(chat(), 'job-a', 600)).toBe(true);
+    const owner = d.drain(chat(), 'job-a');
     let draining = true;
     const rival = (async () => {
       const outcomes = new Set<string>();
       while (draining) {
-        outcomes.add((await d.drain(String(CHAT), 'job-b')).kind);
+        outcomes.add((await d.drain(chat(), 'job-b')).kind);
         await new Promise((resolve) => setTimeout(resolve, 40));
       }
       return outcomes;
@@ -224,10 +229,33 @@ describe('ChatDrainer against real Redis', () => {
     expect(handled).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
   });
 
+  it('counts the person as active when a turn starts, so a turn that forgets them does not count them again', async () => {
+    const activePeople = new ActivePeople(redis, prefix);
+    await push(1, 'hello');
+    await push(2, 'forget me');
+    behaviour = async (text) => {
+      if (text === 'forget me') await activePeople.forget(chat());
+    };
+    expect(await drainer({}, activePeople).drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(handled).toEqual(['hello', 'forget me']);
+    expect(await activePeople.count()).toEqual({ '5m': 0, '30m': 0, '24h': 0 });
+    await push(3, 'back again');
+    await drainer({}, activePeople).drain(chat(), 'job-b');
+    expect((await activePeople.count())['5m']).toBe(1);
+  });
+
+  it('skips an update that no longer opens (sealed under a retired key) instead of stalling the chat', async () => {
+    await redis.rpush(`${prefix}:chat:{${chat()}}:inbox`, `1|${Vault.withRandomKey('gone').seal('{}')}`);
+    await push(2, 'm2');
+    expect(await drainer().drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 2 });
+    expect(handled).toEqual(['m2']);
+    expect(await inbox.length(chat())).toBe(0);
+  });
+
   it('finds stranded chats: waiting updates, no owner, no recent arrival', async () => {
     await push(1, 'm1', clock - 120_000);
-    expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([String(CHAT)]);
-    await inbox.acquire(String(CHAT), 'job-a', 5000);
+    expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([chat()]);
+    await inbox.acquire(chat(), 'job-a', 5000);
     expect(await inbox.strandedChats(60_000, 10, clock)).toEqual([]);
   });
 });

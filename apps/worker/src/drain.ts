@@ -35,7 +35,7 @@ export interface DrainDeps {
   turnKeys?(chat: string, turnKey: string): string[];
   /** Tells the person, kindly, that a message could not be answered (after every attempt failed). */
   notifyDeadLetter(entry: InboxEntry): Promise<void>;
-  /** Counts the people behind handled turns (innertalk_active_people); none in unit tests. */
+  /** Counts the people who wrote recently (innertalk_active_people); none in most unit tests. */
   activePeople?: ActivePeople;
   /** True once the process is shutting down: finish the current turn, then hand over. */
   isClosing(): boolean;
@@ -111,10 +111,14 @@ export class ChatDrainer {
     const log = logger.child({ traceId: head.traceId, updateId: head.updateId, messages: entries.length });
     const report: UpdateReport = { repliesSent: 0, waitNoticeSent: false };
     this.deps.reports.set(head.updateId, report);
+    if (entries.some((e) => e.unreadable)) log.error({ unreadable: entries.filter((e) => e.unreadable).map((e) => e.updateId) }, 'queued update does not open (its key left the ring?); skipped');
     const startedAt = this.now();
     // The lock must outlive the turn however long the model takes.
     const renew = setInterval(() => void inbox.acquire(chat, owner, policy.leaseMs).catch(() => undefined), Math.max(100, policy.leaseMs / 3));
     let outcome = 'ok';
+    // Counted when the turn starts, not after it: a turn that runs /forget removes the person from
+    // the gauge, and must not add them back once it is done.
+    await this.deps.activePeople?.touch(chat);
     try {
       await runInTurn(head.receivedAt, () => this.deps.runTurn(chat, `u${head.updateId}`, () => this.deps.bot.handleUpdate(turnUpdate(entries) as unknown as Update)));
       return null;
@@ -167,7 +171,6 @@ export class ChatDrainer {
       clearInterval(renew);
       this.deps.reports.delete(head.updateId);
       await this.record(entries, report, outcome, startedAt, log);
-      if (outcome === 'ok') await this.deps.activePeople?.touch(chat);
     }
   }
 

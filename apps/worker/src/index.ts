@@ -3,7 +3,7 @@ import { Worker } from 'bullmq';
 import { Api } from 'grammy';
 import { Conversation, crisisCheck } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError, dataProcessorNames } from '@inner-talk/gateway';
-import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain } from '@inner-talk/queue';
+import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain, removeFailedJobsOf } from '@inner-talk/queue';
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
@@ -46,19 +46,30 @@ async function main(): Promise<StopApp> {
     onError: (err, dropped) => logger.warn({ err: describe(err), dropped }, 'metrics write failed; samples dropped'),
   });
   const llm = await buildGateway(env, logger, metrics);
-  const inbox = new ChatInbox(redis, env.REDIS_PREFIX);
+  const inbox = new ChatInbox(redis, env.REDIS_PREFIX, vault);
   const contextCache = new RedisContextCache(redis, env.REDIS_PREFIX, { vault, ttlSeconds: env.CONTEXT_CACHE_TTL_S, metrics });
-  const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
+  const limits = new RedisUsageLimits(redis, env.REDIS_PREFIX, { vault, messagesPerMinute: env.USER_MESSAGES_PER_MINUTE, dailyTokenBudget: env.USER_DAILY_TOKEN_BUDGET, metrics });
   const activePeople = new ActivePeople(redis, env.REDIS_PREFIX);
   const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
-  const admin = new WorkerAdmin({ adminIds: new Set(env.ADMIN_TELEGRAM_IDS), db: mongo.db, redis, prefix: env.REDIS_PREFIX, queue: updatesQueue });
+  const admin = new WorkerAdmin({
+    adminIds: new Set(env.ADMIN_TELEGRAM_IDS),
+    db: mongo.db,
+    redis,
+    prefix: env.REDIS_PREFIX,
+    queue: updatesQueue,
+    riskEventCounts: (since) => store.riskEventCounts(since),
+  });
   const dataRights = new WorkerDataRights({
     db: mongo.db,
     vault,
     redis,
     inbox,
-    redisKeysOf: (userId) => [contextCache.keyOf(userId), limits.keyPattern(userId)],
-    forgetChat: (chat) => activePeople.forget(chat),
+    redisKeysOf: (userId) => [...contextCache.keysOf(userId), ...limits.keyPatterns(userId)],
+    forgetChat: async (chat) => {
+      const pseudonyms = inbox.pseudonymsOf(chat);
+      for (const pseudonym of pseudonyms) await activePeople.forget(pseudonym);
+      await removeFailedJobsOf(updatesQueue, pseudonyms);
+    },
   });
   const conversation = new Conversation({
     model: llm.gateway,
@@ -86,7 +97,7 @@ async function main(): Promise<StopApp> {
     conversation,
     logger,
     metrics,
-    attemptTransformers: [sharedFloodControl(redis, env.REDIS_PREFIX, { maxWaitMs: env.TELEGRAM_COOLDOWN_MAX_WAIT_MS, metrics })],
+    attemptTransformers: [sharedFloodControl(redis, env.REDIS_PREFIX, { maxWaitMs: env.TELEGRAM_COOLDOWN_MAX_WAIT_MS, chatKeyOf: (chatId) => inbox.pseudonymOf(chatId), metrics })],
     // One "I need a moment" per update, however often its job is delayed and retried.
     claimWaitNotice: async (updateId) => (await redis.set(`${env.REDIS_PREFIX}:wait-notice:${updateId}`, '1', 'EX', 86_400, 'NX')) === 'OK',
   });
@@ -106,6 +117,7 @@ async function main(): Promise<StopApp> {
     turnKeys: (chat, turnKey) => [ledger.keyOf(chat, turnKey)],
     activePeople,
     notifyDeadLetter: async (entry) => {
+      // The opened update names the chat; the job and the inbox know only its pseudonym.
       const chatId = Number(chatKeyOf(entry.update));
       if (!Number.isSafeInteger(chatId)) return;
       await bot.api.sendMessage(chatId, deadLetterNotice(entry.update));

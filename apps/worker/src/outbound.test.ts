@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Api } from 'grammy';
 import { Redis } from 'ioredis';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { Vault } from '@inner-talk/vault';
 import { DeliveryLedger, plainTextFallback, sharedFloodControl, TelegramCooldownError } from './outbound';
+
+const vault = Vault.withRandomKey();
+const pseudonym = (chatId: string) => vault.pseudonym(chatId, 'chat');
 
 interface Call {
   method: string;
@@ -99,20 +103,21 @@ describe('outbound Telegram policies against a local Bot API server and real Red
     try {
       const workerA = new Api(TOKEN, { apiRoot: server.apiRoot });
       const workerB = new Api(TOKEN, { apiRoot: server.apiRoot });
-      workerA.config.use(sharedFloodControl(redis, prefix, { maxWaitMs: 5000 }));
-      workerB.config.use(sharedFloodControl(redis, prefix, { maxWaitMs: 5000 }));
+      workerA.config.use(sharedFloodControl(redis, prefix, { maxWaitMs: 5000, chatKeyOf: pseudonym }));
+      workerB.config.use(sharedFloodControl(redis, prefix, { maxWaitMs: 5000, chatKeyOf: pseudonym }));
       const limitedAt = Date.now();
       await expect(workerA.sendMessage(7, 'x')).rejects.toMatchObject({ error_code: 429 });
-      expect(await redis.pttl(`${prefix}:chat:{7}:tg-cooldown`)).toBeGreaterThan(500);
+      expect(await redis.pttl(`${prefix}:chat:{${pseudonym('7')}}:tg-cooldown`)).toBeGreaterThan(500);
+      expect(await redis.exists(`${prefix}:chat:{7}:tg-cooldown`)).toBe(0); // named by the pseudonym, not the chat id
       await workerB.sendMessage(8, 'other chat');
       expect(Date.now() - limitedAt).toBeLessThan(500);
       await workerB.sendMessage(7, 'after the cooldown');
       const delivered = server.calls.find((c) => c.body.text === 'after the cooldown');
       expect(delivered!.at - limitedAt).toBeGreaterThanOrEqual(950);
       // A later, shorter 429 never shortens a longer cooldown.
-      await redis.set(`${prefix}:chat:{9}:tg-cooldown`, '1', 'PX', 60_000);
+      await redis.set(`${prefix}:chat:{${pseudonym('9')}}:tg-cooldown`, '1', 'PX', 60_000);
       const impatient = new Api(TOKEN, { apiRoot: server.apiRoot });
-      impatient.config.use(sharedFloodControl(redis, prefix, { maxWaitMs: 1000 }));
+      impatient.config.use(sharedFloodControl(redis, prefix, { maxWaitMs: 1000, chatKeyOf: pseudonym }));
       await expect(impatient.sendMessage(9, 'y')).rejects.toBeInstanceOf(TelegramCooldownError);
     } finally {
       await server.close();

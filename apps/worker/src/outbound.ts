@@ -97,11 +97,16 @@ export class TelegramCooldownError extends Error {
  * every worker until `retry_after` (a new cooldown never shortens a longer one), and every call to a
  * cooling chat waits it out first — up to `maxWaitMs`, beyond which it throws TelegramCooldownError
  * so the turn is retried later instead of holding a worker slot. Install it innermost (below
- * auto-retry), so each attempt is checked and each 429 is shared.
+ * auto-retry), so each attempt is checked and each 429 is shared. The cooldown key is named by
+ * `chatKeyOf(chat id)` (the chat's pseudonym), never by the chat id.
  */
-export function sharedFloodControl(redis: Redis, prefix: string, options: { maxWaitMs: number; metrics?: MetricsRecorder; now?: () => number }): Transformer {
+export function sharedFloodControl(
+  redis: Redis,
+  prefix: string,
+  options: { maxWaitMs: number; chatKeyOf: (chatId: string) => string; metrics?: MetricsRecorder; now?: () => number },
+): Transformer {
   const now = options.now ?? Date.now;
-  const keyOf = (chatId: unknown) => (typeof chatId === 'number' || typeof chatId === 'string' ? `${chatKeyPrefix(prefix, String(chatId))}tg-cooldown` : null);
+  const keyOf = (chatId: unknown) => (typeof chatId === 'number' || typeof chatId === 'string' ? `${chatKeyPrefix(prefix, options.chatKeyOf(String(chatId)))}tg-cooldown` : null);
   return async (prev, method, payload, signal) => {
     const key = keyOf((payload as { chat_id?: unknown } | undefined)?.chat_id);
     if (key) {

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { LimitVerdict, UsageLimits } from '@inner-talk/conversation';
 import { METRICS, type MetricsRecorder } from '@inner-talk/telemetry';
+import type { Vault } from '@inner-talk/vault';
+import { personKeyOf, personKeysOf } from './person-keys';
 import { turnReceivedAt } from './turn-context';
 
 const DAY_SECONDS = 86_400;
@@ -15,12 +17,14 @@ const DAY_SECONDS = 86_400;
  *
  * Fails open (a Redis error admits the message): a limit must never silence someone in distress
  * because Redis hiccupped; the gateway's own limits still protect the providers.
+ *
+ * Counter keys name the person by pseudonym only (see personKeyOf); a key change starts them afresh.
  */
 export class RedisUsageLimits implements UsageLimits {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly options: { messagesPerMinute: number; dailyTokenBudget: number; metrics?: MetricsRecorder; now?: () => number },
+    private readonly options: { vault: Vault; messagesPerMinute: number; dailyTokenBudget: number; metrics?: MetricsRecorder; now?: () => number },
   ) {}
 
   /**
@@ -33,7 +37,7 @@ export class RedisUsageLimits implements UsageLimits {
     // answered in a burst, and counting that burst would tell someone who wrote at an ordinary pace
     // to slow down instead of answering them.
     const minute = Math.floor((turnReceivedAt() ?? this.now()) / 60_000);
-    const key = `${this.prefix}:limit:{${userId}}:m:${minute}`;
+    const key = `${this.prefix}:limit:{${personKeyOf(this.options.vault, userId)}}:m:${minute}`;
     let verdict: LimitVerdict = 'ok';
     try {
       const result = await this.redis.multi().sadd(key, turnKey).expire(key, 120).scard(key).get(this.dayKey(userId)).exec();
@@ -62,13 +66,13 @@ export class RedisUsageLimits implements UsageLimits {
       .catch(() => undefined);
   }
 
-  /** Every key of a person's limits (for forget): the counters hold ids and numbers only. */
-  keyPattern(userId: string): string {
-    return `${this.prefix}:limit:{${userId}}:*`;
+  /** SCAN patterns of every key of a person's limits, under each key of the ring (for forget): the counters hold turn keys and numbers only. */
+  keyPatterns(userId: string): string[] {
+    return personKeysOf(this.options.vault, userId).map((name) => `${this.prefix}:limit:{${name}}:*`);
   }
 
   private dayKey(userId: string): string {
-    return `${this.prefix}:limit:{${userId}}:t:${new Date(this.now()).toISOString().slice(0, 10)}`;
+    return `${this.prefix}:limit:{${personKeyOf(this.options.vault, userId)}}:t:${new Date(this.now()).toISOString().slice(0, 10)}`;
   }
 
   private now(): number {

@@ -46,6 +46,8 @@ export interface LocalCluster {
   ingress: AppProcess;
   workers: AppProcess[];
   metrics: AppProcess;
+  /** The data encryption keyring the apps seal with (`DATA_ENCRYPTION_KEYS`), for tests that read what they stored. */
+  keyring: string;
   /**
    * Starts one more worker with the same settings (e.g. to replace a killed one, as a container
    * restart policy would), appends it to `workers` and resolves once it answers /healthz.
@@ -106,8 +108,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     // Numbered when started, not by the list's length: replacements may start concurrently (a
     // restart policy restarts each dead worker on its own) and every one needs its own name and log.
     let workerNumber = 0;
-    // Workers seal personal data at rest: one throwaway key shared by this cluster's workers (a
-    // caller's DATA_ENCRYPTION_KEYS in extraEnv wins).
+    // The ingress and workers seal personal data at rest: one throwaway key shared by this cluster's
+    // apps (a caller's DATA_ENCRYPTION_KEYS in extraEnv wins).
     const keyring = `local:${randomBytes(32).toString('base64')}`;
     const addWorker = async (): Promise<AppProcess> => {
       const healthPort = await freePort();
@@ -143,6 +145,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       env: {
         ...shared,
         INGRESS_MODE: options.ingress.mode,
+        DATA_ENCRYPTION_KEYS: keyring,
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(ingressPort),
         ...(options.ingress.mode === 'webhook' && { WEBHOOK_SECRET: options.ingress.secret, WEBHOOK_PATH: webhookPath ?? '' }),
@@ -161,6 +164,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ingress,
       workers,
       metrics,
+      keyring: options.extraEnv?.DATA_ENCRYPTION_KEYS ?? keyring,
       addWorker,
       stop: stopAll,
     };

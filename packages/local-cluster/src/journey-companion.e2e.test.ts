@@ -8,8 +8,9 @@ import { MongoClient } from 'mongodb';
 import { INSTRUMENT_NOTICE, PHQ9 } from '@inner-talk/assessments';
 import { fill, TEXTS } from '@inner-talk/conversation';
 import { isClassifierRequest, startMockGemini, startTelegramEmulator, type BotMessage, type MockLlmServer, type TelegramEmulator, type TelegramUserClient } from '@inner-talk/mocks';
-import { ConsentStore } from '@inner-talk/storage';
+import { ConsentStore, ConversationStore } from '@inner-talk/storage';
 import { serviceUrls, uniquePrefix, waitFor } from '@inner-talk/testkit';
+import { parseKeyring, Vault } from '@inner-talk/vault';
 import { grantConsents, startLocalCluster, type LocalCluster } from './index';
 
 const TOKEN = '271828:journey-e2e-token';
@@ -183,7 +184,10 @@ describe('the person\'s journey through two workers', () => {
     expect(crisis?.text).toContain(TEXTS.en.crisisItem9);
     expect(crisis?.text).toContain('988');
     expect(result?.text).toContain(fill(TEXTS.en.testResult, { title: PHQ9.title.en, total: 2, max: 27, band: TEXTS.en.bandMinimal }));
-    const events = await h!.mongo.db(h!.prefix).collection('risk_events').find({ userId: 'tg:7003' }).toArray();
+    // Stored sealed (level and sources); opened with the cluster's key, it is a high event from item 9.
+    const db = h!.mongo.db(h!.prefix);
+    expect(JSON.stringify(await db.collection('risk_events').find({ userId: 'tg:7003' }).toArray())).not.toContain('phq9_item9');
+    const events = await new ConversationStore(db, { vault: new Vault(parseKeyring(h!.cluster.keyring)) }).riskEventsOf('tg:7003');
     expect(events).toEqual([expect.objectContaining({ level: 'high', sources: ['phq9_item9'] })]);
   });
 

@@ -10,6 +10,7 @@ import { isClassifierRequest, startMockGemini, startTelegramEmulator, type MockL
 import { ChatInbox, QUEUE_NAMES } from '@inner-talk/queue';
 import { postUpdate, serviceUrls, textUpdate, uniquePrefix, waitFor } from '@inner-talk/testkit';
 import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from './index';
+import { parseKeyring, Vault } from '@inner-talk/vault';
 
 const TOKEN = '141421:redelivery-e2e-token';
 const SECRET = 'redelivery_webhook_secret_0123456789abcdef';
@@ -121,7 +122,8 @@ async function expectAnsweredOnce(byChat: ReadonlyMap<number, readonly Message[]
     for (const m of list) expect({ text: m.text, calls: modelCalls(m) }).toEqual({ text: m.text, calls: { classifier: 1, reply: 1 } });
     // Nothing waits to be answered again later (a copy appended without a job would only be
     // found by the sweeper, long after this test looked at the replies).
-    expect({ chat, waiting: await new ChatInbox(h!.redis, h!.prefix).length(String(chat)) }).toEqual({ chat, waiting: 0 });
+    const inbox = new ChatInbox(h!.redis, h!.prefix, new Vault(parseKeyring(h!.cluster!.keyring)));
+    expect({ chat, waiting: await inbox.length(inbox.pseudonymOf(String(chat))) }).toEqual({ chat, waiting: 0 });
   }
 }
 

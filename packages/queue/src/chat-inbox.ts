@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { defineLuaScripts } from '@inner-talk/redis-lua';
+import { VaultError, type Vault } from '@inner-talk/vault';
 import { chatKeyOf } from './chat-key';
 import { UnstorableUpdateError, type TelegramUpdatePayload } from './jobs';
 
@@ -19,10 +20,16 @@ export interface InboxEntry {
   receivedAt: number;
   /** Correlation id shared by the ingress and worker log lines of this update. */
   traceId: string;
+  /**
+   * Set when the entry did not open (sealed under a key no longer in the ring, or changed): `update`
+   * then holds only its update_id, so the turn does nothing and the chat moves on instead of stalling.
+   */
+  unreadable?: true;
 }
 
 /** A handled entry that could not be answered after every attempt, kept for an operator. */
 export interface DeadLetter {
+  /** The chat's pseudonym (as in job data), never the chat id. */
   chat: string;
   updateIds: number[];
   /** Error class and kind only: messages may quote user text. */
@@ -42,12 +49,35 @@ export type DoneResult = { kind: 'left'; left: number } | { kind: 'lost_lock' } 
  * was handled; queue jobs are mere triggers that say "this chat has work".
  *
  * Keys share the hash tag `{<chat>}`, so every multi-key script runs on one Redis Cluster slot.
+ *
+ * Nothing here names the person or holds what they wrote in plaintext: `<chat>` in key names, job
+ * data, dead letters and the chat index is a keyed pseudonym of the chat id
+ * ({@link ChatInbox.pseudonymOf}), and each entry is sealed by the vault (bound to its chat and
+ * update_id) before it leaves the ingress; only the update_id, which routing and the Lua scripts
+ * need, stays readable. The real chat id travels only inside the sealed update.
  */
 export class ChatInbox {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly vault: Vault,
   ) {}
+
+  /**
+   * The pseudonym that names the chat `routingKey` (a {@link chatKeyOf} value, e.g. the chat id)
+   * in Redis key names and job data: HMAC-SHA256 under a key derived from the current data
+   * encryption key (see Vault.pseudonym). It changes when the current key changes; `push` keeps
+   * using an older key's pseudonym while that one still has queued work, so a chat's order
+   * survives a key change.
+   */
+  pseudonymOf(routingKey: string): string {
+    return this.vault.pseudonym(routingKey, CHAT_PSEUDONYM_PURPOSE);
+  }
+
+  /** Every pseudonym `routingKey` may be stored under: one per key of the ring, the current one first. */
+  pseudonymsOf(routingKey: string): string[] {
+    return this.vault.pseudonyms(routingKey, CHAT_PSEUDONYM_PURPOSE);
+  }
 
   private key(chat: string, part: string): string {
     return `${chatKeyPrefix(this.prefix, chat)}${part}`;
@@ -59,21 +89,38 @@ export class ChatInbox {
   }
 
   /**
-   * Appends `update` to its chat's inbox, at most once per update_id within `dedupeTtlMs`.
+   * Appends `update`, sealed, to its chat's inbox, at most once per update_id within `dedupeTtlMs`.
    * Resolves after Redis stored it; rejects if it could not (the caller must then not acknowledge).
-   * Calling it again for a redelivered update is safe: nothing is appended twice.
+   * Calling it again for a redelivered update is safe: nothing is appended twice. `chat` is the
+   * chat's pseudonym, the only name of the chat to put in job data.
    */
   async push(update: TelegramUpdatePayload, receivedAt: number, traceId: string, dedupeTtlMs: number): Promise<{ chat: string; appended: boolean }> {
-    const chat = chatKeyOf(update);
-    let entry: string;
+    const chat = await this.chatForPush(chatKeyOf(update), update.update_id);
+    let json: string;
     try {
-      entry = `${update.update_id}|${JSON.stringify({ update, receivedAt, traceId })}`;
+      json = JSON.stringify({ update, receivedAt, traceId });
     } catch (error) {
       throw new UnstorableUpdateError(update.update_id, { cause: error });
     }
+    const entry = `${update.update_id}|${this.vault.seal(json, entryAad(chat, update.update_id))}`;
     const appended = await SCRIPTS.run(this.redis, 'push', [this.key(chat, `seen:${update.update_id}`), this.key(chat, 'inbox')], [entry, dedupeTtlMs]);
     await this.redis.zadd(this.chatsKey, receivedAt, chat);
     return { chat, appended: appended === 1 };
+  }
+
+  /**
+   * The current pseudonym, unless an older key's pseudonym of the chat still has queued work or has
+   * seen this update (only while the ring holds several keys, i.e. during a key change): the chat
+   * then stays under the old name until its inbox is empty, so its updates are never split over two
+   * inboxes that drain side by side, and a redelivery is still recognised.
+   */
+  private async chatForPush(routingKey: string, updateId: number): Promise<string> {
+    const [current, ...older] = this.pseudonymsOf(routingKey) as [string, ...string[]];
+    for (const chat of older) {
+      const [[, length], [, seen]] = (await this.redis.multi().llen(this.key(chat, 'inbox')).exists(this.key(chat, `seen:${updateId}`)).exec()) as [[unknown, number], [unknown, number]];
+      if (length > 0 || seen > 0) return chat;
+    }
+    return current;
   }
 
   /** Takes or renews the drain lock of `chat` for `owner`; false if another owner holds it. */
@@ -90,10 +137,27 @@ export class ChatInbox {
     return result === 1 ? 'released' : result === 2 ? 'not_empty' : 'not_owner';
   }
 
-  /** The first `limit` entries of the inbox, oldest first, without removing them. */
+  /**
+   * The first `limit` entries of the inbox, oldest first, opened, without removing them. An entry
+   * that does not open (sealed under a key no longer in the ring, or moved from another chat) comes
+   * back marked `unreadable`, with an update that carries only its update_id.
+   */
   async peek(chat: string, limit: number): Promise<InboxEntry[]> {
     const raw = await this.redis.lrange(this.key(chat, 'inbox'), 0, limit - 1);
-    return raw.map(parseEntry);
+    return raw.map((entry) => this.openEntry(chat, entry));
+  }
+
+  private openEntry(chat: string, raw: string): InboxEntry {
+    const bar = raw.indexOf('|');
+    const updateId = Number(raw.slice(0, bar));
+    let opened: string;
+    try {
+      opened = this.vault.open(raw.slice(bar + 1), entryAad(chat, updateId));
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      return { updateId, update: { update_id: updateId }, receivedAt: Date.now(), traceId: `unreadable-${updateId}`, unreadable: true };
+    }
+    return { updateId, ...(JSON.parse(opened) as Omit<InboxEntry, 'updateId'>) };
   }
 
   /** How many entries wait in the chat's inbox. */
@@ -162,12 +226,19 @@ export class ChatInbox {
   }
 
   /**
-   * Deletes what is kept for `chat` besides its live inbox: dead letters (which hold message
-   * payloads), failure counters, redelivery and turn markers. The inbox and its lock stay: the turn
-   * that asked for this holds the lock and removes itself when done, and whatever waits behind it
-   * was sent afterwards (it is handled like any new message). Idempotent.
+   * Deletes what is kept for the chat `routingKey` (under each of its pseudonyms) besides its live
+   * inbox: dead letters, failure counters, redelivery and turn markers, delivery ledgers. The inbox
+   * and its lock stay: the turn that asked for this holds the lock and removes itself when done,
+   * and whatever waits behind it was sent afterwards (it is handled like any new message).
+   * Idempotent.
    */
-  async forget(chat: string): Promise<number> {
+  async forget(routingKey: string): Promise<number> {
+    let deleted = 0;
+    for (const chat of this.pseudonymsOf(routingKey)) deleted += await this.forgetChat(chat);
+    return deleted;
+  }
+
+  private async forgetChat(chat: string): Promise<number> {
     let deleted = 0;
     let cursor = '0';
     const live = new Set([this.key(chat, 'inbox'), this.key(chat, 'lock')]);
@@ -204,8 +275,10 @@ function deadLetterDataKey(prefix: string): string {
   return `${prefix}:dead-letter-data`;
 }
 
-function parseEntry(raw: string): InboxEntry {
-  const bar = raw.indexOf('|');
-  const body = JSON.parse(raw.slice(bar + 1)) as Omit<InboxEntry, 'updateId'>;
-  return { updateId: Number(raw.slice(0, bar)), ...body };
+/** Purpose of chat pseudonyms (see Vault.pseudonym): other pseudonyms of the same id differ. */
+const CHAT_PSEUDONYM_PURPOSE = 'chat';
+
+/** Binds a sealed entry to its chat and update: an entry moved to another inbox does not open. */
+function entryAad(chat: string, updateId: number): string {
+  return `inbox|${chat}|${updateId}`;
 }

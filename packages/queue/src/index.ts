@@ -4,7 +4,7 @@ export { telegramUpdateSchema, drainJobSchema, parseJob, InvalidJobError, Unstor
 export type { TelegramUpdatePayload, DrainJob } from './jobs';
 export { createRedis, redisReady } from './redis';
 export type { RedisRole } from './redis';
-export { UpdateQueue, updateJobId, createUpdatesQueue, queueDrain } from './update-queue';
+export { UpdateQueue, updateJobId, createUpdatesQueue, queueDrain, drainJobId, finishedJobData, removeFailedJobsOf } from './update-queue';
 export type { UpdateQueueOptions } from './update-queue';
 export { ChatInbox, chatKeyPrefix, deadLettersKey } from './chat-inbox';
 export type { InboxEntry, DeadLetter, DoneResult } from './chat-inbox';

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Vault } from '@inner-talk/vault';
 import { ChatInbox } from './chat-inbox';
 import { QUEUE_NAMES } from './names';
 import type { DrainJob, TelegramUpdatePayload } from './jobs';
@@ -7,6 +9,8 @@ import type { DrainJob, TelegramUpdatePayload } from './jobs';
 export interface UpdateQueueOptions {
   connection: Redis;
   prefix: string;
+  /** Seals each update before it enters the inbox and names chats by pseudonym (the worker's keyring). */
+  vault: Vault;
   /** How long a seen update_id is remembered to drop Telegram's redeliveries. */
   dedupeTtlMs: number;
   /** How long finished jobs stay inspectable (and keep their jobId, a second dedupe guard). */
@@ -19,8 +23,8 @@ export function updateJobId(updateId: number): string {
 }
 
 /**
- * Producer side of QUEUE_NAMES.updates: appends an update to its chat's inbox, then queues a
- * trigger job for the chat.
+ * Producer side of QUEUE_NAMES.updates: appends an update, sealed, to its chat's inbox, then queues
+ * a trigger job for the chat, named by the chat's pseudonym.
  *
  * Guarantees: `enqueue` resolves only after Redis has stored both (the ingress acknowledges
  * Telegram after that and never before). The same update_id enqueued again within `dedupeTtlMs`
@@ -35,7 +39,7 @@ export class UpdateQueue {
 
   constructor(options: UpdateQueueOptions) {
     this.dedupeTtlMs = options.dedupeTtlMs;
-    this.inbox = new ChatInbox(options.connection, options.prefix);
+    this.inbox = new ChatInbox(options.connection, options.prefix, options.vault);
     this.queue = createUpdatesQueue(options.connection, options.prefix, options.keepFinishedMs);
   }
 
@@ -73,9 +77,41 @@ export function createUpdatesQueue(connection: Redis, prefix: string, keepFinish
 
 /**
  * Queues a drain job for `chat` that is not tied to an arriving update: a hand-over from a worker
- * that drained its share, or a sweep of a chat whose trigger was lost. `tag` makes the job id, so
+ * that drained its share, or a sweep of a chat whose trigger was lost. `tag` and the chat make the
+ * job id (hashed, so the id, which BullMQ keeps in key names, does not carry the chat's name), so
  * callers that might race (several workers sweeping) pass the same tag and add one job.
  */
 export async function queueDrain(queue: Queue<DrainJob>, chat: string, tag: string): Promise<void> {
-  await queue.add('drain', { chat }, { jobId: `c${chat}-${tag}`.replace(/:/g, '_') });
+  await queue.add('drain', { chat }, { jobId: drainJobId(chat, tag) });
+}
+
+/** A job id BullMQ accepts (not all digits, no `:`) made from the chat and a tag, not showing either. */
+export function drainJobId(chat: string, tag: string): string {
+  return `c${createHash('sha256').update(`${chat}|${tag}`).digest('base64url').slice(0, 22)}`;
+}
+
+/**
+ * The data a finished job keeps: without the chat. Completed jobs are kept an hour (their id is a
+ * second guard against duplicates) and failed ones a week; neither needs to say which chat it
+ * drained, and a person who asked to be forgotten must not stay named in them.
+ */
+export function finishedJobData(data: DrainJob): Omit<DrainJob, 'chat'> {
+  return { ...(data.updateId !== undefined && { updateId: data.updateId }), ...(data.traceId !== undefined && { traceId: data.traceId }) };
+}
+
+/**
+ * Removes the failed jobs (kept a week) that name one of `chats`, e.g. every pseudonym of a chat
+ * whose person asked to be forgotten. Returns how many went. Reads the failed set in pages.
+ */
+export async function removeFailedJobsOf(queue: Queue<DrainJob>, chats: readonly string[]): Promise<number> {
+  const names = new Set(chats);
+  let removed = 0;
+  const page = 200;
+  for (let start = 0; ; start += page) {
+    const jobs = await queue.getFailed(start, start + page - 1);
+    const ours = jobs.filter((job) => names.has((job.data as Partial<DrainJob> | undefined)?.chat ?? ''));
+    for (const job of ours) await job.remove().then(() => (removed += 1), () => undefined);
+    if (jobs.length < page) return removed;
+    start -= ours.length; // the removed ones no longer take places in the set
+  }
 }

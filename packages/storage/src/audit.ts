@@ -39,7 +39,11 @@ export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
   await db.collection<AuditRecord>(AUDIT_COLLECTION).updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
 }
 
-/** Audit entries about `subject`, oldest first, at most `limit` (default 1000). */
+/**
+ * Audit entries about `subject` (a userId) or made by them (actor `user:<id>` or `admin:<id>`, e.g. a
+ * refused admin command, which is about no one), oldest first, at most `limit` (default 1000).
+ */
 export async function auditEntriesFor(db: Db, subject: string, limit = 1000): Promise<AuditRecord[]> {
-  return db.collection<AuditRecord>(AUDIT_COLLECTION).find({ subject }).sort({ at: 1, _id: 1 }).limit(limit).toArray();
+  const filter = { $or: [{ subject }, { actor: `user:${subject}` }, { actor: `admin:${subject}` }] };
+  return db.collection<AuditRecord>(AUDIT_COLLECTION).find(filter).sort({ at: 1, _id: 1 }).limit(limit).toArray();
 }

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { scoreAssessment } from '@inner-talk/assessments';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
+import { Vault } from '@inner-talk/vault';
 import { AssessmentStore, ConsentStore, connectMongo, type MongoConnection, type SealingVault } from './index';
 
 /** AES-256-GCM with a random key and the AAD bound in: enough to prove nothing is stored in the clear. */
@@ -94,6 +96,32 @@ describe('ConsentStore and AssessmentStore on a MongoDB wire-protocol server', (
     expect(json).not.toContain('[1,2,3');
     expect(raw.find((d) => d._id === ('run-b' as never))).toMatchObject({ questionnaire: 'phq9', status: 'completed', index: 9 });
     expect(vault.opened).toContain('assessments|run-b');
+  });
+
+  it('stores every PHQ-9 result (each total, so every band, with item 9 at 0 and above) and answer list at one sealed length', async () => {
+    const store = new AssessmentStore(mongo.db, { vault: Vault.withRandomKey() });
+    const ids: string[] = [];
+    for (let total = 0; total <= 27; total++) {
+      for (const item9 of total === 0 ? [0] : total === 27 ? [3] : [0, 1]) {
+        // Nine answers 0–3 summing to `total`, item 9 as given.
+        const answers = [0, 0, 0, 0, 0, 0, 0, 0, item9];
+        let rest = total - item9;
+        for (let i = 0; i < 8 && rest > 0; i++) rest -= answers[i] = Math.min(3, rest);
+        if (rest > 0) continue;
+        const score = scoreAssessment('phq9', answers);
+        const id = `len-${total}-${item9}`;
+        ids.push(id);
+        await store.startRun({ id, userId: `tg:len${total}${item9}`, questionnaire: 'phq9', at: new Date(1), turnKey: 'u1' });
+        await mongo.db.collection<{ _id: string }>('assessments').updateOne({ _id: id }, { $set: { index: 8 } });
+        expect(await store.complete({ id, expectedIndex: 8, answers, score: { total: score.total, band: score.band, item9Flag: score.item9Flag }, at: new Date(2), turnKey: 'u2' })).toBe(true);
+      }
+    }
+    const docs = await mongo.db.collection<{ _id: string; result?: string; answers?: string }>('assessments').find({ _id: { $in: ids } }).toArray();
+    expect(docs).toHaveLength(ids.length);
+    const bands = new Set((await Promise.all(ids.map((id) => store.run(id)))).map((r) => `${r?.score?.band}|${r?.score?.item9Flag}`));
+    expect(bands.size).toBe(10); // all five bands, each with item 9 at 0 and above 0
+    expect(new Set(docs.map((d) => d.result?.length)).size).toBe(1);
+    expect(new Set(docs.map((d) => d.answers?.length)).size).toBe(1);
   });
 
   it('detects a sealed value moved to another run (the AAD binds it to its record)', async () => {

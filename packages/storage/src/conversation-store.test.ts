@@ -77,6 +77,31 @@ describe('ConversationStore on a MongoDB wire-protocol server', () => {
     expect(await store.findReply('tg:4', 't1')).toBe(`Re: ${texts[1]}`);
   });
 
+  it('seals the level and sources of risk events (their lengths equal whatever the level), opens them on read, and counts them', async () => {
+    const at = new Date(Date.now() - 60_000);
+    await store.recordRiskEvent({ userId: 'tg:60', turnKey: 'u1', level: 'high', sources: ['phrases', 'classifier'], at });
+    await store.recordRiskEvent({ userId: 'tg:60', turnKey: 'u1', level: 'low', sources: ['phrases'], at }); // a retry: stored once
+    await store.recordRiskEvent({ userId: 'tg:61', turnKey: 'u2', level: 'low', sources: ['classifier'], at });
+    // Stored before sealing existed: plaintext, sources as an array.
+    await mongo.db.collection('risk_events').insertOne({ _id: 'tg:60|u0' as never, userId: 'tg:60', level: 'low', sources: ['phrases'], at: new Date(1) });
+
+    const raw = await mongo.db.collection('risk_events').find({ userId: { $in: ['tg:60', 'tg:61'] }, at }).toArray();
+    expect(raw).toHaveLength(2);
+    for (const doc of raw) {
+      expect(vault.isSealed(doc.level)).toBe(true);
+      expect(vault.isSealed(doc.sources)).toBe(true);
+      expect(JSON.stringify(doc)).not.toMatch(/phrases|classifier/);
+    }
+    expect(new Set(raw.map((d) => (d.level as string).length)).size).toBe(1);
+    expect(new Set(raw.map((d) => (d.sources as string).length)).size).toBe(1);
+
+    expect(await store.riskEventsOf('tg:60')).toEqual([
+      { _id: 'tg:60|u0', userId: 'tg:60', level: 'low', sources: ['phrases'], at: new Date(1) },
+      { _id: 'tg:60|u1', userId: 'tg:60', level: 'high', sources: ['phrases', 'classifier'], at },
+    ]);
+    expect(await store.riskEventCounts(new Date(at.getTime() - 1))).toEqual({ high: 1, low: 1 });
+  });
+
   it('still reads texts stored as plaintext before encryption existed', async () => {
     await mongo.db.collection('messages').insertMany([
       { _id: 'tg:5|old1|user' as never, userId: 'tg:5', turnKey: 'old1', role: 'user', text: 'written in 2025', at: new Date(1) },

@@ -29,8 +29,22 @@ export interface RiskEventRecord {
   /** `<userId>|<turnKey>`: one event per message however often it is handled. */
   _id: string;
   userId: string;
+  /** Plaintext here; sealed by the vault in MongoDB. */
   level: 'low' | 'high';
+  /** Plaintext here; sealed (as JSON) by the vault in MongoDB. */
   sources: string[];
+  at: Date;
+}
+
+/**
+ * A risk event as stored: `level` and `sources` (JSON) sealed, bound to the record. Events stored
+ * before sealing existed hold them in plaintext (`sources` as an array) and still read.
+ */
+interface StoredRiskEvent {
+  _id: string;
+  userId: string;
+  level: string;
+  sources: string | string[];
   at: Date;
 }
 
@@ -50,7 +64,7 @@ export interface ConversationStoreOptions {
 export class ConversationStore {
   private readonly users: Collection<UserRecord>;
   private readonly messages: Collection<MessageRecord>;
-  private readonly riskEvents: Collection<RiskEventRecord>;
+  private readonly riskEvents: Collection<StoredRiskEvent>;
   private readonly vault: Vault;
 
   constructor(db: Db, options: ConversationStoreOptions) {
@@ -59,7 +73,7 @@ export class ConversationStore {
     this.vault = options.vault;
     this.users = db.collection<UserRecord>('users');
     this.messages = db.collection<MessageRecord>('messages');
-    this.riskEvents = db.collection<RiskEventRecord>('risk_events');
+    this.riskEvents = db.collection<StoredRiskEvent>('risk_events');
   }
 
   /** Creates the indexes reads rely on. Safe to call at every start. */
@@ -110,15 +124,37 @@ export class ConversationStore {
     return doc ? openFields(this.vault, 'messages', doc).text : null;
   }
 
-  /** Stores a risk event (no message text); the same (userId, turnKey) is stored once. */
+  /**
+   * Stores a risk event (no message text); the same (userId, turnKey) is stored once. Its level and
+   * sources are sealed: what the detection found is as private as the message it found it in.
+   */
   async recordRiskEvent(event: { userId: string; turnKey: string; level: 'low' | 'high'; sources: readonly string[]; at: Date }): Promise<void> {
-    const record: RiskEventRecord = { _id: `${event.userId}|${event.turnKey}`, userId: event.userId, level: event.level, sources: [...event.sources], at: event.at };
-    await this.riskEvents.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
+    const _id = `${event.userId}|${event.turnKey}`;
+    const record = sealFields(this.vault, 'risk_events', { _id, userId: event.userId, level: event.level as string, sources: JSON.stringify(event.sources), at: event.at });
+    await this.riskEvents.updateOne({ _id }, { $setOnInsert: record }, { upsert: true });
   }
 
-  /** Risk events of a user, oldest first. */
+  /** Risk events of a user, oldest first, opened. */
   async riskEventsOf(userId: string): Promise<RiskEventRecord[]> {
-    return this.riskEvents.find({ userId }).sort({ at: 1 }).toArray();
+    const docs = await this.riskEvents.find({ userId }).sort({ at: 1 }).toArray();
+    return docs.map((doc) => this.openRiskEvent(doc));
+  }
+
+  /**
+   * How many risk events of each level were recorded since `since` (the operator console's counts).
+   * The level is sealed, so every event of the period is read and opened: fine for an operator's
+   * occasional look at a day, not for a hot path.
+   */
+  async riskEventCounts(since: Date): Promise<{ high: number; low: number }> {
+    const counts = { high: 0, low: 0 };
+    for (const doc of await this.riskEvents.find({ at: { $gte: since } }).toArray()) counts[this.openRiskEvent(doc).level] += 1;
+    return counts;
+  }
+
+  private openRiskEvent(doc: StoredRiskEvent): RiskEventRecord {
+    const opened = openFields(this.vault, 'risk_events', doc);
+    const sources = typeof opened.sources === 'string' ? (JSON.parse(opened.sources) as string[]) : opened.sources;
+    return { _id: opened._id, userId: opened.userId, level: opened.level === 'high' ? 'high' : 'low', sources, at: opened.at };
   }
 
   /** The last `limit` messages of a user (of one session, when `sessionId` is given), oldest first. */

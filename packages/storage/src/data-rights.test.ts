@@ -51,6 +51,8 @@ describe('export and forget of a person\'s data', () => {
     // A message from before encryption existed.
     await mongo.db.collection('messages').insertOne({ _id: `${ALICE}|legacy|user` as never, userId: ALICE, turnKey: 'legacy', role: 'user', text: 'Alice wrote this in 2025', at: new Date('2025-12-31T00:00:00.000Z') });
     await recordAudit(mongo.db, { actor: `user:${ALICE}`, action: 'data.export', subject: ALICE, at: new Date('2026-01-03T00:00:00.000Z'), details: { documents: 6 } });
+    await recordAudit(mongo.db, { actor: `user:${ALICE}`, action: 'admin.refused', subject: null, at: new Date('2026-01-03T00:00:01.000Z'), id: 'admin-refused-u5' });
+    await recordAudit(mongo.db, { actor: `user:${BOB}`, action: 'data.export', subject: BOB, at: new Date('2026-01-03T00:00:02.000Z') });
   });
   afterAll(async () => {
     await mongo.db.dropDatabase();
@@ -74,9 +76,14 @@ describe('export and forget of a person\'s data', () => {
     expect(exported.collections.risk_events).toEqual([
       { _id: `${ALICE}|u0`, userId: ALICE, level: 'low', sources: ['phrases'], at: '2026-01-02T03:04:10.000Z' },
     ]);
+    // Who did what with her data, as the audit log recorded it; none of Bob's.
+    expect(exported.audit).toEqual([
+      { _id: expect.any(String) as unknown, actor: `user:${ALICE}`, action: 'data.export', subject: ALICE, at: '2026-01-03T00:00:00.000Z', details: { documents: 6 } },
+      expect.objectContaining({ _id: 'admin-refused-u5', actor: `user:${ALICE}`, action: 'admin.refused', at: '2026-01-03T00:00:01.000Z' }),
+    ]);
     const text = JSON.stringify(exported);
     expect(text).not.toContain(BOB);
-    expect(text).not.toMatch(/v1\.[A-Za-z0-9_-]+\./); // nothing left sealed
+    expect(text).not.toMatch(/v[12]\.[A-Za-z0-9_-]+\./); // nothing left sealed
   });
 
   it('forgets every document of the person in every collection, keeps the others, and is idempotent', async () => {
@@ -115,10 +122,11 @@ describe('export and forget of a person\'s data', () => {
     const entries = await auditEntriesFor(mongo.db, ALICE);
     expect(entries.map((e) => [e.action, e.at.toISOString(), e.details])).toEqual([
       ['data.export', '2026-01-03T00:00:00.000Z', { documents: 6 }],
+      ['admin.refused', '2026-01-03T00:00:01.000Z', undefined],
       ['data.forget', '2026-01-04T00:00:00.000Z', { deleted: 7 }], // the retried write changed nothing
     ]);
     const raw = (await rawDump(mongo.db))[AUDIT_COLLECTION] ?? '';
     for (const text of [...ALICE_TEXTS, ...BOB_TEXTS, 'Alice']) expect(raw).not.toContain(text);
-    expect(await mongo.db.collection(AUDIT_COLLECTION).countDocuments({})).toBe(3);
+    expect(await mongo.db.collection(AUDIT_COLLECTION).countDocuments({})).toBe(5);
   });
 });

@@ -1,5 +1,6 @@
 import type { Db, Document } from 'mongodb';
 import type { Vault } from '@inner-talk/vault';
+import { auditEntriesFor } from './audit';
 import { openFieldsOf, PERSONAL_COLLECTIONS, type PersonalCollection } from './personal-data';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -13,10 +14,13 @@ export interface UserDataExport {
   exportedAt: string;
   /** Every registered collection by name, each document once, oldest first (by its time field, then `_id`); `[]` when there is none. */
   collections: Record<string, Array<{ [key: string]: JsonValue }>>;
+  /** Audit entries about the person or made by them (who read, exported or deleted their data, and when), oldest first. */
+  audit: Array<{ [key: string]: JsonValue }>;
 }
 
 /**
- * Every document of `userId` in every collection of {@link PERSONAL_COLLECTIONS}, with sealed fields
+ * Every document of `userId` in every collection of {@link PERSONAL_COLLECTIONS}, and the audit
+ * entries about them or made by them ({@link auditEntriesFor}), with sealed fields
  * opened (`sealedJsonFields` parsed) and BSON values made plain JSON: dates as ISO 8601 strings, ObjectIds as hex, binary as
  * base64, 64-bit and decimal numbers as strings.
  *
@@ -44,7 +48,8 @@ export async function exportUserData(
       return toJson(opened) as { [key: string]: JsonValue };
     });
   }
-  return { format: 'inner-talk.user-data', version: 1, userId, exportedAt: (options.now ?? new Date()).toISOString(), collections };
+  const audit = (await auditEntriesFor(db, userId)).map((entry) => toJson(entry) as { [key: string]: JsonValue });
+  return { format: 'inner-talk.user-data', version: 1, userId, exportedAt: (options.now ?? new Date()).toISOString(), collections, audit };
 }
 
 /**

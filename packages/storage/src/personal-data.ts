@@ -27,7 +27,7 @@ export interface PersonalCollection {
 export const PERSONAL_COLLECTIONS = [
   { name: 'users', userIdField: '_id', sealedFields: [] },
   { name: 'messages', userIdField: 'userId', sealedFields: ['text'], timeField: 'at' },
-  { name: 'risk_events', userIdField: 'userId', sealedFields: [], timeField: 'at' },
+  { name: 'risk_events', userIdField: 'userId', sealedFields: ['level', 'sources'], sealedJsonFields: ['sources'], timeField: 'at' },
   { name: 'consents', userIdField: 'userId', sealedFields: [] },
   { name: 'assessments', userIdField: 'userId', sealedFields: ['answers', 'result'], sealedJsonFields: ['answers', 'result'], timeField: 'startedAt' },
   { name: 'sessions', userIdField: 'userId', sealedFields: ['summary', 'recent'], sealedJsonFields: ['recent'], timeField: 'startedAt' },

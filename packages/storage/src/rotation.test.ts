@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { Vault } from '@inner-talk/vault';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
@@ -73,6 +73,37 @@ describe('key rotation over stored data', () => {
     expect(second).toMatchObject({ scanned: 251, resealed: 0, plaintextSealed: 0, skipped: 0, unreadable: 0 });
     expect((await mongo.db.collection('messages').find({}).toArray()).map((d) => d.text)).toEqual(raw.map((d) => d.text));
   }, 30_000);
+
+  it('re-seals values of the unpadded v1 format in the padded format, under the same key', async () => {
+    const id = 'tg:5|u1|user';
+    // A v1 value as the vault sealed texts before padding existed: ciphertext as long as the text.
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', K1, iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from(`v1.k1\u0000${recordAad('messages', id)}`, 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update('kept since v1', 'utf8'), cipher.final()]);
+    const v1 = ['v1', 'k1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.');
+    await mongo.db.collection('messages').insertOne({ _id: id as never, userId: 'tg:5', turnKey: 'u1', role: 'user', text: v1, at: new Date(1) });
+
+    expect(await rotateKeys(mongo.db, vaultK1)).toMatchObject({ scanned: 1, resealed: 1, unreadable: 0 });
+    const text = (await mongo.db.collection('messages').findOne({ _id: id as never }))?.text as string;
+    expect(text).toMatch(/^v2\.k1\./);
+    expect(Buffer.from(text.split('.')[4] as string, 'base64url').length).toBe(32);
+    expect((await new ConversationStore(mongo.db, { vault: vaultK1 }).recentMessages('tg:5', 1))[0]?.text).toBe('kept since v1');
+    expect(await rotateKeys(mongo.db, vaultK1)).toMatchObject({ scanned: 1, resealed: 0 });
+  });
+
+  it('seals the plaintext level and sources of risk events stored before they were sealed; they read the same', async () => {
+    await mongo.db.collection('risk_events').insertOne({ _id: 'tg:8|u1' as never, userId: 'tg:8', level: 'high', sources: ['phrases', 'classifier'], at: new Date(1) });
+    const result = await rotateKeys(mongo.db, vaultK1);
+    expect(result.collections.risk_events).toMatchObject({ scanned: 1, plaintextSealed: 2, skipped: 0 });
+    const raw = await mongo.db.collection('risk_events').findOne({ _id: 'tg:8|u1' as never });
+    expect(vaultK1.isSealed(raw?.level)).toBe(true);
+    expect(vaultK1.isSealed(raw?.sources)).toBe(true);
+    expect(await new ConversationStore(mongo.db, { vault: vaultK1 }).riskEventsOf('tg:8')).toEqual([
+      { _id: 'tg:8|u1', userId: 'tg:8', level: 'high', sources: ['phrases', 'classifier'], at: new Date(1) },
+    ]);
+    expect((await rotateKeys(mongo.db, vaultK1)).collections.risk_events).toMatchObject({ plaintextSealed: 0 });
+  });
 
   it('never overwrites a value changed between its read and its write', async () => {
     const store = new ConversationStore(mongo.db, { vault: vaultK1 });

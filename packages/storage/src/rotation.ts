@@ -74,10 +74,18 @@ async function rotateDocument(db: Db, vault: Vault, collection: PersonalCollecti
   const next: Document = {};
   let resealed = 0;
   let plaintext = 0;
+  const jsonFields = new Set<string>(collection.sealedJsonFields ?? []);
   for (const field of collection.sealedFields) {
     const value: unknown = doc[field];
-    if (typeof value !== 'string') continue;
     const aad = recordAad(collection.name, doc._id);
+    if (typeof value !== 'string') {
+      // A JSON field written in plaintext before it was sealed (e.g. a risk event's sources array).
+      if (value === null || value === undefined || !jsonFields.has(field)) continue;
+      next[field] = vault.seal(JSON.stringify(value), aad);
+      expected[field] = value;
+      plaintext += 1;
+      continue;
+    }
     if (vault.isSealed(value)) {
       if (!vault.needsRotation(value)) continue;
       try {

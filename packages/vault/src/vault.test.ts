@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
-import { parseKeyring, Vault, VaultError, VaultKeyringError, VaultKeyUnknownError, VaultTamperedError } from './index';
+import { paddedLength, parseKeyring, Vault, VaultError, VaultKeyringError, VaultKeyUnknownError, VaultTamperedError } from './index';
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);
@@ -37,12 +37,12 @@ describe('Vault', () => {
   it('produces the compact format with the key id, and never the same value twice', () => {
     const a = vault.seal('same text');
     const b = vault.seal('same text');
-    expect(a).toMatch(/^v1\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
+    expect(a).toMatch(/^v2\.k1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
     expect(a).not.toBe(b);
     expect(a).not.toContain('same');
     expect(vault.keyIdOf(a)).toBe('k1');
     expect(vault.isSealed(a)).toBe(true);
-    for (const plain of ['same text', 'v1.k1.x.y.z', '', 42, null, undefined]) expect(vault.isSealed(plain)).toBe(false);
+    for (const plain of ['same text', 'v2.k1.x.y.z', '', 42, null, undefined]) expect(vault.isSealed(plain)).toBe(false);
   });
 
   it('uses a fresh IV for each of 10,000 seals', () => {
@@ -75,7 +75,7 @@ describe('Vault', () => {
 
   it('detects a relabelled key id and a value sealed under another key with the same id', () => {
     const ring = new Vault({ keys: { k1: K1, k2: K1 }, currentKeyId: 'k1' });
-    const relabelled = ring.seal('hello').replace(/^v1\.k1\./, 'v1.k2.');
+    const relabelled = ring.seal('hello').replace(/^v2\.k1\./, 'v2.k2.');
     expect((thrown(() => ring.open(relabelled)) as VaultTamperedError).reason).toBe('authentication');
     const impostor = new Vault({ keys: { k1: K2 }, currentKeyId: 'k1' }).seal('hello');
     expect((thrown(() => vault.open(impostor)) as VaultTamperedError).reason).toBe('authentication');
@@ -84,7 +84,7 @@ describe('Vault', () => {
   it('rejects malformed values as malformed, not as unknown keys', () => {
     const sealed = vault.seal('hello');
     const parts = sealed.split('.');
-    const cases = ['', 'hello', 'v2' + sealed.slice(2), sealed + '.', parts.slice(0, 4).join('.'), `${parts.slice(0, 4).join('.')}.!!`];
+    const cases = ['', 'hello', 'v3' + sealed.slice(2), sealed + '.', parts.slice(0, 4).join('.'), `${parts.slice(0, 4).join('.')}.!!`];
     // A non-canonical last base64url character decodes to the same bytes; it must not pass as the same value.
     const tag = parts[3] as string;
     const lastChar = tag.at(-1) as string;
@@ -143,6 +143,62 @@ describe('Vault', () => {
     for (const error of errors) texts.push(error.message, inspect(error), JSON.stringify(error));
     for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret);
     expect(JSON.stringify(vault)).toBe('{"currentKeyId":"k1","keyIds":["k1"]}');
+  });
+
+  it('pads to size buckets, so the sealed lengths of every PHQ-9 result are equal', () => {
+    // Every band with both item-9 flags, as the assessment store seals a score (JSON).
+    const bands = ['minimal', 'mild', 'moderate', 'moderately_severe', 'severe'];
+    const results = bands.flatMap((band, i) => [false, true].map((item9Flag) => JSON.stringify({ total: i * 5 + (item9Flag ? 7 : 0), band, item9Flag })));
+    const lengths = new Set(results.map((r) => vault.seal(r, 'assessments|tg:1|run').length));
+    expect(lengths.size).toBe(1);
+    // Risk levels and short answer lists, too.
+    expect(vault.seal('low').length).toBe(vault.seal('high').length);
+    expect(vault.seal(JSON.stringify([0, 0, 0])).length).toBe(vault.seal(JSON.stringify([3, 3, 3, 3, 3, 3, 3, 3, 3])).length);
+  });
+
+  it('chooses buckets that double up to 4 KiB, then grow in 4 KiB steps, always with room for the pad mark', () => {
+    expect([0, 30, 31, 32, 63, 64, 100, 4095, 4096, 8191, 8192].map(paddedLength)).toEqual([32, 32, 32, 64, 64, 128, 128, 4096, 8192, 8192, 12288]);
+    for (const text of ['', 'x'.repeat(31), 'x'.repeat(32), 'é'.repeat(40), 'x'.repeat(5000)]) {
+      const ciphertext = Buffer.from(vault.seal(text).split('.')[4] as string, 'base64url');
+      expect(ciphertext.length).toBe(paddedLength(Buffer.byteLength(text)));
+      expect(vault.open(vault.seal(text))).toBe(text);
+    }
+  });
+
+  it('authenticates the padding: a value cut to another length, or with changed padding bytes, does not open', () => {
+    const sealed = vault.seal('hi');
+    const parts = sealed.split('.');
+    const ciphertext = Buffer.from(parts[4] as string, 'base64url');
+    const cut = [...parts.slice(0, 4), ciphertext.subarray(0, 3).toString('base64url')].join('.');
+    expect((thrown(() => vault.open(cut)) as VaultTamperedError).reason).toBe('authentication');
+    expect((thrown(() => vault.open(flip(sealed, 4, 31))) as VaultTamperedError).reason).toBe('authentication');
+    // A v2 value relabelled as v1 (which has no padding) fails too: the version is authenticated.
+    expect((thrown(() => vault.open(sealed.replace(/^v2\./, 'v1.'))) as VaultTamperedError).reason).toBe('authentication');
+  });
+
+  it('still opens values of the unpadded v1 format, and says they need rotation', () => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', K1, iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from('v1.k1\u0000messages|m1', 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update('an old text', 'utf8'), cipher.final()]);
+    const old = ['v1', 'k1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.');
+    expect(vault.isSealed(old)).toBe(true);
+    expect(vault.open(old, 'messages|m1')).toBe('an old text');
+    expect(vault.needsRotation(old)).toBe(true);
+    expect(vault.needsRotation(vault.seal('an old text'))).toBe(false);
+  });
+
+  it('gives keyed pseudonyms: stable per key and purpose, unrelated otherwise, and listed for every key of the ring', () => {
+    const same = new Vault({ keys: { k1: K1 }, currentKeyId: 'k1' });
+    const a = vault.pseudonym('12345', 'chat');
+    expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(same.pseudonym('12345', 'chat')).toBe(a);
+    expect(vault.pseudonym('12346', 'chat')).not.toBe(a);
+    expect(vault.pseudonym('12345', 'user')).not.toBe(a);
+    expect(new Vault({ keys: { k1: K2 }, currentKeyId: 'k1' }).pseudonym('12345', 'chat')).not.toBe(a);
+    const ring = new Vault({ keys: { k1: K1, k2: K2 }, currentKeyId: 'k2' });
+    expect(ring.pseudonyms('12345', 'chat')).toEqual([ring.pseudonym('12345', 'chat', 'k2'), a]);
+    expect(thrown(() => vault.pseudonym('1', 'chat', 'k9'))).toBeInstanceOf(VaultKeyUnknownError);
   });
 
   it('withRandomKey gives a working vault with its own key', () => {

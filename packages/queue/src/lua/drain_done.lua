@@ -4,7 +4,7 @@
   an ingress that sees the lock held can rely on the owner finding its update before letting go.
 
   KEYS[1]  <prefix>:chat:{<chat>}:lock   STRING  the owner
-  KEYS[2]  <prefix>:chat:{<chat>}:inbox  LIST    "<update_id>|<entry json>"
+  KEYS[2]  <prefix>:chat:{<chat>}:inbox  LIST    "<update_id>|<sealed entry>"
   KEYS[3]  <prefix>:chat:{<chat>}:fails  HASH    update_id -> failed attempts
   KEYS[4…] keys of the chat (same hash tag) that only matter until the turn is done, e.g. its turn-size
            marker and its delivery ledger: deleted together with the entries
