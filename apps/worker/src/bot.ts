@@ -5,6 +5,7 @@ import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, type Conversation, typ
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
 import { METRICS, type MetricsRecorder, type Logger } from '@inner-talk/telemetry';
+import { privateChatsOnly } from './private-only';
 
 export interface WorkerBotOptions {
   token: string;
@@ -108,6 +109,9 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
     if (!from) return null;
     return { userId: `tg:${from.id}`, locale: localeFromLanguageCode(from.language_code), turnKey: `u${ctx.update.update_id}` };
   };
+
+  // Groups, channels and shared senders never get further (see privateChatsOnly).
+  bot.use(privateChatsOnly());
 
   bot.on('message:text', async (ctx) => {
     const person = personOf(ctx);

@@ -14,7 +14,6 @@ export {
   textUpdate,
   postUpdate,
   WEBHOOK_SECRET_HEADER,
-  TELEGRAM_SHARED_SENDERS,
   privateMessageUpdate,
   groupMessageUpdate,
   anonymousAdminUpdate,
