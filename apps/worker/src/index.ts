@@ -19,6 +19,7 @@ import { RedisContextCache } from './context-cache';
 import { RedisUsageLimits } from './usage-limits';
 import { WorkerDataRights } from './data-rights';
 import { WorkerAdmin } from './admin';
+import { RedisButtonNonces } from './button-nonces';
 
 async function main(): Promise<StopApp> {
   const env = loadWorkerEnv();
@@ -70,6 +71,7 @@ async function main(): Promise<StopApp> {
     contextCache,
     limits,
     dataRights,
+    buttonNonces: new RedisButtonNonces(redis, env.REDIS_PREFIX),
     admin,
     sessionInactivityMs: env.SESSION_INACTIVITY_MS,
     sessionTokenBudget: env.SESSION_TOKEN_BUDGET,

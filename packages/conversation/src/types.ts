@@ -169,6 +169,26 @@ export interface DataRights {
   forget(userId: string, turnKey: string): Promise<void>;
 }
 
+/** What a nonce binds: the `/forget` confirmation, or the delete buttons of a `/history` listing. */
+export type NoncePurpose = 'forget' | 'history';
+
+/**
+ * Nonces that bind buttons which change or delete data to the person they were offered to: a
+ * press is honoured only if its nonce is the one live for the pressing person, so a copied or
+ * forged button does nothing. Entries expire on their own (the implementation decides when) and
+ * must outlive the consent record, so a `/forget` press still works once onboarding data is gone.
+ */
+export interface ButtonNonces {
+  /**
+   * Makes `proposed` the live nonce of `userId` for `purpose`, replacing an earlier one, and returns
+   * it; if the live one was issued by this same `turnKey` (the event handled again), that one is
+   * kept and returned, so a retried turn shows the buttons it already showed.
+   */
+  issue(userId: string, purpose: NoncePurpose, turnKey: string, proposed: string): Promise<string>;
+  /** The live nonce of `userId` for `purpose`; null if none was issued, or it expired or was replaced. */
+  live(userId: string, purpose: NoncePurpose): Promise<string | null>;
+}
+
 /** Whether a message may be answered by the model: `ok`, or the limit it is over. */
 export type LimitVerdict = 'ok' | 'rate' | 'daily_tokens';
 
@@ -212,6 +232,8 @@ export interface ConversationOptions {
   sessions: SessionMemory;
   contextCache?: ContextCache;
   dataRights?: DataRights;
+  /** Without it, `/forget` is unavailable and `/history` offers no delete buttons. */
+  buttonNonces?: ButtonNonces;
   admin?: AdminConsole;
   limits?: UsageLimits;
   /** How many of its latest messages a session keeps for prompts and its summary. Default 60. */
