@@ -10,7 +10,9 @@ import {
   editedMessageUpdate,
   groupMessageUpdate,
   linkedChannelPostUpdate,
+  photoUpdate,
   privateMessageUpdate,
+  stickerUpdate,
 } from '@inner-talk/testkit';
 import { createWorkerBot } from './bot';
 
@@ -20,7 +22,7 @@ const OLGA = { id: 6102, firstName: 'Olga', languageCode: 'ru' };
 const GROUP = { id: -100_6101, type: 'supergroup' as const };
 const CHANNEL = { id: -100_6102, type: 'channel' as const };
 
-describe('worker bot: private chats only', () => {
+describe('worker bot: private chats only, captions and edits', () => {
   let standIn: StrictBotApi;
   let seen: Incoming[];
   let bot: ReturnType<typeof createWorkerBot>['bot'];
@@ -35,7 +37,7 @@ describe('worker bot: private chats only', () => {
     const conversation = {
       handle: async (incoming: Incoming): Promise<Reply[]> => {
         seen.push(incoming);
-        return [{ text: 'ok' }];
+        return incoming.kind === 'edit' ? [] : [{ text: 'ok' }];
       },
     } as unknown as Conversation;
     ({ bot } = createWorkerBot({
@@ -94,5 +96,21 @@ describe('worker bot: private chats only', () => {
     await handle({ ...onBehalf, message: { ...onBehalf.message, sender_chat: { id: CHANNEL.id, type: 'channel', title: 'News' } } });
     expect(standIn.calls.filter((c) => c.method !== 'getMe')).toEqual([]);
     expect(seen).toEqual([]);
+  });
+
+  it('reads a caption as the person’s text and an edit as an edit; a bare sticker stays unsupported', async () => {
+    await handle(photoUpdate(10, ANN, 'I want to kill myself'));
+    await handle(editedMessageUpdate(11, ANN, 10, 'I want to end it all'));
+    await handle(stickerUpdate(12, ANN));
+    expect(seen).toEqual([
+      { kind: 'text', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u10', text: 'I want to kill myself' },
+      { kind: 'edit', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u11', text: 'I want to end it all' },
+      { kind: 'unsupported', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u12' },
+    ]);
+    // The edit got no message (the core answered nothing); the caption and the sticker one each.
+    expect(sent()).toEqual([
+      [ANN.id, 'ok', true],
+      [ANN.id, 'ok', true],
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { exportCommand, forgetChoice, forgetCommand } from './flows/data-rights'
 import { invalidateContext } from './flows/context';
 import { deleteSummary, endCommand, historyCommand, newSessionCommand } from './flows/sessions';
 import { talk } from './flows/talk';
+import { editedMessage } from './flows/edit';
 import { sosReply, type Turn } from './flows/turn';
 import { asLocale, TEXTS, type Locale } from './locales';
 import type { ConsentState, ConversationOptions, Incoming, Reply } from './types';
@@ -49,6 +50,7 @@ export class Conversation {
     const locale: Locale = asLocale(consent?.locale) ?? incoming.locale;
     const turn: Turn = { incoming, userId: incoming.userId, turnKey: incoming.turnKey, locale, texts: TEXTS[locale], now, clock: this.now, consent, deps: this.options };
     if (isSos) return [sosReply(locale, turn.texts)];
+    if (incoming.kind === 'edit') return editedMessage(turn as Turn<'edit'>);
     // A confirmed /forget (with the person's own live nonce) deletes whatever is left, whatever the
     // consent state (a retried press arrives after the consent record is gone and must confirm
     // again, not restart onboarding).
@@ -112,6 +114,8 @@ export class Conversation {
         return talk(turn as Turn<'text'>);
       case 'unsupported':
         return [{ text: texts.emptyMessage }];
+      case 'edit':
+        return []; // answered by editedMessage before consent is looked at
       case 'choice': {
         const choice = turn as Turn<'choice'>;
         const action = parseAction(incoming.action);

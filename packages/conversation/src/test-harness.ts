@@ -83,6 +83,9 @@ export function text(userId: string, body: string, locale: Locale = 'en', turnKe
 export function choice(userId: string, action: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
   return { kind: 'choice', userId, locale, turnKey, action };
 }
+export function edit(userId: string, body: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
+  return { kind: 'edit', userId, locale, turnKey, text: body };
+}
 
 /** The actions of a reply's buttons, row by row flattened. */
 export function actionsOf(reply: Reply | undefined): string[] {

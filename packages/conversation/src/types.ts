@@ -33,7 +33,9 @@ export type Incoming =
   /** The person chose a button; `action` is what the button carried (may be stale, foreign or forged). */
   | (IncomingBase & { kind: 'choice'; action: string })
   /** A message kind we do not read yet (photo, voice, sticker…). */
-  | (IncomingBase & { kind: 'unsupported' });
+  | (IncomingBase & { kind: 'unsupported' })
+  /** The person edited an earlier message into `text`: checked for crisis risk only (flows/edit.ts). */
+  | (IncomingBase & { kind: 'edit'; text: string });
 
 /** What the conversation needs from message storage. The MongoDB ConversationStore implements it. */
 export interface ConversationMemory {
