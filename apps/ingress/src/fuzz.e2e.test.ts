@@ -61,22 +61,27 @@ function judge(method: string, target: string, secret: string | undefined, body:
     return { status: 400 };
   }
   if (!isRecord(json) || typeof json.update_id !== 'number' || !Number.isSafeInteger(json.update_id) || json.update_id < 0) return { status: 400 };
+  // Private chats are stored as sent; anything else cut down to what the note and leaving need
+  // (which may leave out what made it unstorable).
+  const stored = inboxFormOf(withoutProto(json) as TelegramUpdatePayload);
   try {
-    JSON.stringify(json);
+    JSON.stringify(stored);
   } catch {
     return { status: 400 }; // nested too deeply to serialise: it can never be stored
   }
-  return { status: 200, update: json };
+  return { status: 200, update: stored };
 }
 
-/**
- * The stored form of an accepted update: JSON round-tripped (so -0 is 0), without a top-level
- * `__proto__` key, which schema parsing drops (Telegram never sends one).
- */
-function storedForm(update: Record<string, unknown>): unknown {
+/** The update without a top-level `__proto__` key, which schema parsing drops (Telegram never sends one). */
+function withoutProto(update: Record<string, unknown>): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(update)) if (key !== '__proto__') copy[key] = value;
-  return JSON.parse(JSON.stringify(copy));
+  return copy;
+}
+
+/** The stored form of an accepted update (see judge): JSON round-tripped, so -0 is 0. */
+function storedForm(update: Record<string, unknown>): unknown {
+  return JSON.parse(JSON.stringify(update));
 }
 
 // ---------------------------------------------------------------- generators
@@ -530,8 +535,7 @@ describe(`ingress webhook under ${BAD_REQUESTS}+ generated bad requests (seed ${
       if (g.verdict.status !== 200) continue;
       const update = g.verdict.update as TelegramUpdatePayload;
       const key = `${chatKeyOf(update)} ${update.update_id}`;
-      // Private chats are stored as sent; anything else cut down to what the note and leaving need.
-      expected.set(key, [...(expected.get(key) ?? []), inboxFormOf(storedForm(update) as TelegramUpdatePayload)]);
+      expected.set(key, [...(expected.get(key) ?? []), storedForm(update)]);
     }
     expected.set(`${final.message.chat.id} ${final.update_id}`, [final]);
     const stored = new Map<string, unknown[]>();
