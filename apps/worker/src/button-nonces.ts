@@ -9,9 +9,9 @@ const TTL_SECONDS: Readonly<Record<NoncePurpose, number>> = { forget: 3_600, his
 
 /**
  * The conversation's button nonces in Redis, one key per (person, purpose) holding the issuing turn
- * and the nonce. Kept apart from the person's cache and limit keys on purpose: `/forget` deletes
- * those, but its own confirmation must keep working when the press is retried after the data
- * (consent record included) is gone; the entry expires on its own.
+ * and the nonce. They expire on their own; `/forget` deletes them too, but last (see
+ * WorkerDataRights), so its own confirmation keeps working for a press retried after the consent
+ * record and the rest of the data are gone, until the forget has finished.
  *
  * Not atomic across the read and the write of `issue`: a person's events are handled one at a time
  * (the chat inbox), so only that person's own retried turn can race, and it proposes for the same turn.
@@ -25,6 +25,11 @@ export class RedisButtonNonces implements ButtonNonces {
 
   private key(userId: string, purpose: NoncePurpose): string {
     return `${this.prefix}:nonce:{${userId}}:${purpose}`;
+  }
+
+  /** The person's keys, for `/forget`. */
+  keysOf(userId: string): string[] {
+    return (Object.keys(TTL_SECONDS) as NoncePurpose[]).map((purpose) => this.key(userId, purpose));
   }
 
   async issue(userId: string, purpose: NoncePurpose, turnKey: string, proposed: string): Promise<string> {

@@ -53,12 +53,14 @@ async function main(): Promise<StopApp> {
   const activePeople = new ActivePeople(redis, env.REDIS_PREFIX);
   const updatesQueue = createUpdatesQueue(redis, env.REDIS_PREFIX);
   const admin = new WorkerAdmin({ adminIds: new Set(env.ADMIN_TELEGRAM_IDS), db: mongo.db, redis, prefix: env.REDIS_PREFIX, queue: updatesQueue });
+  const buttonNonces = new RedisButtonNonces(redis, env.REDIS_PREFIX);
   const dataRights = new WorkerDataRights({
     db: mongo.db,
     vault,
     redis,
     inbox,
     redisKeysOf: (userId) => [contextCache.keyOf(userId), limits.keyPattern(userId)],
+    lastRedisKeysOf: (userId) => buttonNonces.keysOf(userId),
     forgetChat: (chat) => activePeople.forget(chat),
   });
   const conversation = new Conversation({
@@ -71,7 +73,7 @@ async function main(): Promise<StopApp> {
     contextCache,
     limits,
     dataRights,
-    buttonNonces: new RedisButtonNonces(redis, env.REDIS_PREFIX),
+    buttonNonces,
     admin,
     sessionInactivityMs: env.SESSION_INACTIVITY_MS,
     sessionTokenBudget: env.SESSION_TOKEN_BUDGET,

@@ -177,8 +177,9 @@ export type NoncePurpose = 'forget' | 'history';
 /**
  * Nonces that bind buttons which change or delete data to the person they were offered to: a
  * press is honoured only if its nonce is the one live for the pressing person, so a copied or
- * forged button does nothing. Entries expire on their own (the implementation decides when) and
- * must outlive the consent record, so a `/forget` press still works once onboarding data is gone.
+ * forged button does nothing. Entries expire on their own (the implementation decides when). A
+ * forget may remove them, but only after everything else: a `/forget` press retried after the
+ * consent record is gone must still be honoured until the forget has finished.
  */
 export interface ButtonNonces {
   /**

@@ -33,8 +33,9 @@ export async function forgetCommand(turn: TurnContext): Promise<Reply[]> {
 
 /**
  * The `/forget` confirmation: deletes only if `nonce` is the pressing person's live `/forget`
- * nonce. Deleting is idempotent and the nonce outlives the consent record, so a retried or
- * repeated press of the person's own button simply confirms again.
+ * nonce. Deleting is idempotent and the nonce is dropped only once everything else is gone, so a
+ * press retried after a forget failed half-way (the consent record may be gone already) confirms
+ * again and finishes it.
  */
 export async function forgetChoice(turn: TurnContext, choice: { confirmed: true; nonce: string } | { confirmed: false }): Promise<Reply[]> {
   const { dataRights, buttonNonces } = turn.deps;
