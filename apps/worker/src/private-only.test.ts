@@ -8,11 +8,13 @@ import {
   anonymousAdminUpdate,
   callbackQueryUpdate,
   editedMessageUpdate,
+  forwardedUpdate,
   groupMessageUpdate,
   linkedChannelPostUpdate,
   photoUpdate,
   privateMessageUpdate,
   stickerUpdate,
+  voiceUpdate,
 } from '@inner-talk/testkit';
 import { createWorkerBot } from './bot';
 
@@ -98,19 +100,20 @@ describe('worker bot: private chats only, captions and edits', () => {
     expect(seen).toEqual([]);
   });
 
-  it('reads a caption as the person’s text and an edit as an edit; a bare sticker stays unsupported', async () => {
+  it('reads a caption as the person’s text and an edit as an edit; a sticker or voice stays unsupported, a forwarded text is text', async () => {
     await handle(photoUpdate(10, ANN, 'I want to kill myself'));
     await handle(editedMessageUpdate(11, ANN, 10, 'I want to end it all'));
     await handle(stickerUpdate(12, ANN));
+    await handle(voiceUpdate(13, ANN));
+    await handle(forwardedUpdate(14, ANN, 'what my friend wrote'));
     expect(seen).toEqual([
       { kind: 'text', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u10', text: 'I want to kill myself' },
       { kind: 'edit', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u11', text: 'I want to end it all' },
       { kind: 'unsupported', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u12' },
+      { kind: 'unsupported', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u13' },
+      { kind: 'text', userId: `tg:${ANN.id}`, locale: 'en', turnKey: 'u14', text: 'what my friend wrote' },
     ]);
-    // The edit got no message (the core answered nothing); the caption and the sticker one each.
-    expect(sent()).toEqual([
-      [ANN.id, 'ok', true],
-      [ANN.id, 'ok', true],
-    ]);
+    // The edit got no message (the core answered nothing); every other update one.
+    expect(sent()).toEqual(Array.from({ length: 4 }, () => [ANN.id, 'ok', true]));
   });
 });
