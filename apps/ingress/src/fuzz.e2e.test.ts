@@ -8,7 +8,8 @@
  * The oracle is the README's contract: 404 off the webhook path, 405 for other methods, 401 without
  * the exact secret, 413 above MAX_BODY_BYTES, 400 for a body that is not a storable update, and 200
  * only once the update is stored. Afterwards the process must still be alive and take a valid
- * update; every update answered 200 must be in its chat's inbox exactly once, as sent, with a job;
+ * update; every update answered 200 must be in its chat's inbox exactly once, as sent (updates
+ * from groups, channels and shared senders in their cut-down form, see private-only.ts), with a job;
  * nothing else may be stored; the logs must hold neither the secret nor any message text.
  *
  * Reproduce a failure with the seed it prints: FUZZ_SEED=<seed> pnpm exec jest apps/ingress/src/fuzz.e2e.test.ts
@@ -23,6 +24,7 @@ import { createRng, type Rng } from '@inner-talk/mocks';
 import { ChatInbox, chatKeyOf, QUEUE_NAMES, type TelegramUpdatePayload } from '@inner-talk/queue';
 import { freePort, postUpdate, serviceUrls, spawnApp, textUpdate, uniquePrefix, WEBHOOK_SECRET_HEADER, type AppProcess } from '@inner-talk/testkit';
 import { parseKeyring, Vault } from '@inner-talk/vault';
+import { inboxFormOf } from './private-only';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
 /** Generated requests that must not be answered 200. */
@@ -61,22 +63,27 @@ function judge(method: string, target: string, secret: string | undefined, body:
     return { status: 400 };
   }
   if (!isRecord(json) || typeof json.update_id !== 'number' || !Number.isSafeInteger(json.update_id) || json.update_id < 0) return { status: 400 };
+  // Private chats are stored as sent; anything else cut down to what the note and leaving need
+  // (which may leave out what made it unstorable).
+  const stored = inboxFormOf(withoutProto(json) as TelegramUpdatePayload);
   try {
-    JSON.stringify(json);
+    JSON.stringify(stored);
   } catch {
     return { status: 400 }; // nested too deeply to serialise: it can never be stored
   }
-  return { status: 200, update: json };
+  return { status: 200, update: stored };
 }
 
-/**
- * The stored form of an accepted update: JSON round-tripped (so -0 is 0), without a top-level
- * `__proto__` key, which schema parsing drops (Telegram never sends one).
- */
-function storedForm(update: Record<string, unknown>): unknown {
+/** The update without a top-level `__proto__` key, which schema parsing drops (Telegram never sends one). */
+function withoutProto(update: Record<string, unknown>): Record<string, unknown> {
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(update)) if (key !== '__proto__') copy[key] = value;
-  return JSON.parse(JSON.stringify(copy));
+  return copy;
+}
+
+/** The stored form of an accepted update (see judge): JSON round-tripped, so -0 is 0. */
+function storedForm(update: Record<string, unknown>): unknown {
+  return JSON.parse(JSON.stringify(update));
 }
 
 // ---------------------------------------------------------------- generators

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Api } from 'grammy';
 import { createRedis, redisReady, UpdateQueue, type TelegramUpdatePayload } from '@inner-talk/queue';
-import { sharedBotInfo } from '@inner-talk/telegram';
+import { ALLOWED_UPDATES, sharedBotInfo } from '@inner-talk/telegram';
 import { Vault } from '@inner-talk/vault';
 import { createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
 import { loadIngressEnv } from './env';
 import { createPollingBot } from './polling';
+import { inboxFormOf } from './private-only';
 import { createWebhookHandler } from './webhook';
 
 async function main(): Promise<StopApp> {
@@ -25,7 +26,8 @@ async function main(): Promise<StopApp> {
 
   const accept = async (update: TelegramUpdatePayload) => {
     const traceId = randomUUID();
-    const { appended } = await queue.enqueue(update, Date.now(), traceId);
+    // Only private chats are ours: anything else is cut down before it is stored (see inboxFormOf).
+    const { appended } = await queue.enqueue(inboxFormOf(update), Date.now(), traceId);
     // The correlation id starts here; the worker logs it with every line about this update.
     logger.info({ updateId: update.update_id, traceId, redelivery: !appended }, 'update queued');
   };
@@ -48,12 +50,12 @@ async function main(): Promise<StopApp> {
   if (env.INGRESS_MODE === 'polling') {
     const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, api);
     polling = createPollingBot({ token: env.TELEGRAM_BOT_TOKEN, apiRoot: env.TELEGRAM_API_ROOT, botInfo, accept, logger, isStopping: () => stopping });
-    void polling.start({ drop_pending_updates: false }).catch((err: unknown) => {
+    void polling.start({ drop_pending_updates: false, allowed_updates: ALLOWED_UPDATES }).catch((err: unknown) => {
       logger.fatal({ err: { name: err instanceof Error ? err.name : typeof err } }, 'polling stopped');
       process.exit(1);
     });
   } else if (env.WEBHOOK_PUBLIC_URL) {
-    await api.setWebhook(env.WEBHOOK_PUBLIC_URL, { secret_token: env.WEBHOOK_SECRET, drop_pending_updates: false });
+    await api.setWebhook(env.WEBHOOK_PUBLIC_URL, { secret_token: env.WEBHOOK_SECRET, drop_pending_updates: false, allowed_updates: ALLOWED_UPDATES });
     logger.info('webhook registered with Telegram');
   }
   logger.info({ mode: env.INGRESS_MODE, port: env.HTTP_PORT }, 'ingress started');

@@ -1,10 +1,12 @@
 import { Bot, InputFile, type Context, type Transformer } from 'grammy';
-import type { InlineKeyboardMarkup, Message, UserFromGetMe } from 'grammy/types';
+import type { InlineKeyboardMarkup, UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
 import { METRICS, type MetricsRecorder, type Logger } from '@inner-talk/telemetry';
+import { commandOf, writtenText } from './message-text';
+import { privateChatsOnly } from './private-only';
 
 export interface WorkerBotOptions {
   token: string;
@@ -109,12 +111,24 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
     return { userId: `tg:${from.id}`, locale: localeFromLanguageCode(from.language_code), turnKey: `u${ctx.update.update_id}` };
   };
 
-  bot.on('message:text', async (ctx) => {
+  // Groups, channels and shared senders never get further (see privateChatsOnly).
+  bot.use(privateChatsOnly());
+
+  // A caption is the person's words about a photo, video or document: read it as their text.
+  bot.on(['message:text', 'message:caption'], async (ctx) => {
     const person = personOf(ctx);
-    if (!person) return;
+    const text = writtenText(ctx.message);
+    if (!person || text === undefined) return;
     const name = commandOf(ctx.message);
-    const args = name === null ? '' : ctx.message.text.slice(ctx.message.entities?.[0]?.length ?? 0).trim();
-    await respond(ctx, ctx.chat.id, name === null ? { kind: 'text', ...person, text: ctx.message.text } : { kind: 'command', ...person, name, args });
+    const args = name === null ? '' : text.slice(ctx.message.entities?.[0]?.length ?? 0).trim();
+    await respond(ctx, ctx.chat.id, name === null ? { kind: 'text', ...person, text } : { kind: 'command', ...person, name, args });
+  });
+
+  // An edit is checked for crisis risk only; the core answers nothing else to it.
+  bot.on('edited_message', async (ctx) => {
+    const person = personOf(ctx);
+    const text = writtenText(ctx.editedMessage);
+    if (person && text !== undefined) await respond(ctx, ctx.chat.id, { kind: 'edit', ...person, text });
   });
 
   bot.on('message', async (ctx) => {
@@ -140,13 +154,6 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
   });
 
   return { bot, reports };
-}
-
-/** The command of a message that starts with one (`/test`, `/test@InnerTalkBot` → `test`), else null. */
-function commandOf(message: Message): string | null {
-  const entity = message.entities?.[0];
-  if (entity?.type !== 'bot_command' || entity.offset !== 0 || message.text === undefined) return null;
-  return message.text.slice(1, entity.length).split('@')[0]!.toLowerCase();
 }
 
 /** A reply's buttons as a Telegram inline keyboard; an action that does not fit callback_data is a bug. */

@@ -1,4 +1,5 @@
 import type { InboxEntry, TelegramUpdatePayload } from '@inner-talk/queue';
+import { commandOf, writtenText, type ReadableMessage } from './message-text';
 
 /** How rapid consecutive messages are merged into one turn. */
 export interface CoalescePolicy {
@@ -10,15 +11,18 @@ export interface CoalescePolicy {
   maxChars: number;
 }
 
-interface PlainText {
-  message: { text: string; from?: { id?: number }; chat?: { id?: number }; entities?: unknown; reply_markup?: unknown };
-}
+type InboxMessage = ReadableMessage & { from?: { id?: number }; chat?: { id?: number }; caption_entities?: unknown; reply_markup?: unknown };
 
-/** A private text that is not a command: the only kind of update that merges. */
-function plainText(update: TelegramUpdatePayload): PlainText['message'] | null {
-  const message = (update as unknown as Partial<PlainText>).message;
-  if (!message || typeof message.text !== 'string' || message.text.startsWith('/')) return null;
-  return message;
+/**
+ * A message whose words are the turn: a text that is not a command, or a caption (the only kinds of
+ * update that merge). What counts as a command is decided as the bot decides it (commandOf).
+ */
+function plainText(update: TelegramUpdatePayload): (InboxMessage & { words: string }) | null {
+  const message = (update as { message?: InboxMessage }).message;
+  if (!message || typeof message !== 'object') return null;
+  const words = writtenText(message);
+  if (typeof words !== 'string' || commandOf(message) !== null) return null;
+  return { ...message, words };
 }
 
 /**
@@ -34,13 +38,13 @@ export function turnLength(entries: readonly InboxEntry[], policy: CoalescePolic
   const first = plainText(head.update);
   if (!first || policy.windowMs <= 0) return 1;
   let length = 1;
-  let chars = first.text.length;
+  let chars = first.words.length;
   for (let i = 1; i < entries.length && length < policy.maxMessages; i += 1) {
     const entry = entries[i]!;
     const message = plainText(entry.update);
     if (!message || message.from?.id !== first.from?.id) break;
     if (entry.receivedAt - entries[i - 1]!.receivedAt > policy.windowMs) break;
-    chars += 1 + message.text.length;
+    chars += 1 + message.words.length;
     if (chars > policy.maxChars) break;
     length += 1;
   }
@@ -49,16 +53,19 @@ export function turnLength(entries: readonly InboxEntry[], policy: CoalescePolic
 
 /**
  * The update the bot handles for a turn of `entries` (from {@link turnLength}): the head itself, or
- * for several texts the head with their texts joined by new lines (formatting entities dropped,
- * since their offsets no longer fit). The head's update_id names the turn. Pure.
+ * for several messages the head as one text message with their texts and captions joined by new
+ * lines (formatting entities dropped, since their offsets no longer fit). The head's update_id
+ * names the turn. Pure.
  */
 export function turnUpdate(entries: readonly InboxEntry[]): TelegramUpdatePayload {
   const [head, ...rest] = entries;
   if (!head) throw new RangeError('turnUpdate needs at least one entry');
   if (rest.length === 0) return head.update;
-  const message = plainText(head.update)!;
-  const text = entries.map((e) => plainText(e.update)!.text).join('\n');
-  const merged: PlainText['message'] = { ...message, text };
+  const { words: _words, ...message } = plainText(head.update)!;
+  const text = entries.map((e) => plainText(e.update)!.words).join('\n');
+  const merged: InboxMessage = { ...message, text };
   delete merged.entities;
+  delete merged.caption;
+  delete merged.caption_entities;
   return { ...head.update, message: merged };
 }

@@ -6,6 +6,7 @@ import { METRICS, ClusterMetricsWriter } from '@inner-talk/telemetry';
 import { serviceUrls, textUpdate, uniquePrefix } from '@inner-talk/testkit';
 import { Vault } from '@inner-talk/vault';
 import { WorkerAdmin } from './admin';
+import { RedisButtonNonces } from './button-nonces';
 import { RedisContextCache } from './context-cache';
 import { WorkerDataRights } from './data-rights';
 import { runInTurn } from './turn-context';
@@ -101,7 +102,7 @@ describe('worker adapters of the conversation: context cache, limits, data right
     expect(await runInTurn(arrivals[0]! + 30_000, () => limits.admit('tg:1', 'u9'))).toBe('rate');
   });
 
-  it('export returns every document opened; forget deletes MongoDB, the cache, limit counters and dead letters, audited without text', async () => {
+  it('export returns every document opened; forget deletes MongoDB, the cache, limit counters, dead letters and button nonces, audited without text', async () => {
     const userId = 'tg:4242';
     const store = new ConversationStore(mongo.db, { vault });
     const sessions = new SessionStore(mongo.db, { vault });
@@ -109,7 +110,15 @@ describe('worker adapters of the conversation: context cache, limits, data right
     const inbox = new ChatInbox(redis, prefix, vault);
     const cache = new RedisContextCache(redis, prefix, { vault, ttlSeconds: 60 });
     const limits = new RedisUsageLimits(redis, prefix, { vault, messagesPerMinute: 10, dailyTokenBudget: 1000 });
-    const rights = new WorkerDataRights({ db: mongo.db, vault, redis, inbox, redisKeysOf: (id) => [...cache.keysOf(id), ...limits.keyPatterns(id)] });
+    const nonces = new RedisButtonNonces(redis, prefix, vault);
+    const rights = new WorkerDataRights({
+      db: mongo.db,
+      vault,
+      redis,
+      inbox,
+      redisKeysOf: (id) => [...cache.keysOf(id), ...limits.keyPatterns(id)],
+      lastRedisKeysOf: (id) => nonces.keysOf(id),
+    });
 
     await consents.grantConsent(userId, 'en', new Date());
     await store.touchUser(userId, 'en', new Date());
@@ -119,6 +128,8 @@ describe('worker adapters of the conversation: context cache, limits, data right
     await cache.set(userId, 'cached private context');
     await limits.admit(userId, 'u1');
     await limits.addTokens(userId, 10);
+    await nonces.issue(userId, 'forget', 'u3', 'forgetNonce1');
+    await nonces.issue(userId, 'history', 'u2', 'historyNonc1');
     // A message that failed for good: its payload (with text) waits in the dead letters.
     const poison = textUpdate(77, 4242, 'my very private words again');
     await inbox.push(poison, Date.now(), 'trace-1', 60_000);

@@ -12,6 +12,11 @@ export interface WorkerDataRightsDeps {
   inbox: ChatInbox;
   /** Redis keys (or SCAN patterns, with `*`) that hold something of the person, e.g. the context cache. */
   redisKeysOf(userId: string): string[];
+  /**
+   * Redis keys deleted only after MongoDB: what lets a retried forget be honoured until everything
+   * else is gone (the person's button nonces, which confirm the `/forget` press).
+   */
+  lastRedisKeysOf?(userId: string): string[];
   /** Anything else kept per chat outside those keys (e.g. the active-people gauge's member). */
   forgetChat?(chat: string): Promise<void>;
 }
@@ -21,9 +26,11 @@ export interface WorkerDataRightsDeps {
  * Redis (the person's cached context, limit counters, dead letters of their chat, which hold
  * message payloads) — each access written to the audit log with ids and counts only.
  *
- * Forget order: queued material and caches first, MongoDB last, so nothing rebuilt from MongoDB can
- * outlive it; every step is idempotent, so a retried forget finishes the job. Telegram user ids
- * are chat ids in private chats, which is the only kind of chat the bot serves.
+ * Forget order: queued material and caches first, then MongoDB, so nothing rebuilt from MongoDB can
+ * outlive it; then the audit entry; the button nonces last, so a forget retried after failing
+ * half-way is still confirmed by the person's own press. Every step is idempotent, so a retried
+ * forget finishes the job. Telegram user ids are chat ids in private chats, which is the only kind
+ * of chat the bot serves.
  */
 export class WorkerDataRights implements DataRights {
   constructor(private readonly deps: WorkerDataRightsDeps) {}
@@ -44,6 +51,7 @@ export class WorkerDataRights implements DataRights {
     const deleted = await forgetUserData(this.deps.db, userId);
     const documents = Object.values(deleted).reduce((n, c) => n + c, 0);
     await recordAudit(this.deps.db, { id: `forget|${userId}|${turnKey}`, actor: `user:${userId}`, action: 'data.forget', subject: userId, at: new Date(), details: { documents, deadLetters, redisKeys } });
+    for (const pattern of this.deps.lastRedisKeysOf?.(userId) ?? []) await this.deleteKeys(pattern);
   }
 
   private async deleteKeys(pattern: string): Promise<number> {

@@ -12,9 +12,17 @@ import { ChatDrainer, type DrainPolicy } from './drain';
 const BOT_INFO = { id: 1, is_bot: true, first_name: 'T', username: 't_bot' } as UserFromGetMe;
 const CHAT = 777;
 
+// Commands carry their bot_command entity, as Telegram sends them.
 const textUpdate = (updateId: number, text: string, fromId = CHAT) => ({
   update_id: updateId,
-  message: { message_id: updateId, date: 0, chat: { id: CHAT, type: 'private' }, from: { id: fromId, is_bot: false, first_name: 'P' }, text },
+  message: {
+    message_id: updateId,
+    date: 0,
+    chat: { id: CHAT, type: 'private' },
+    from: { id: fromId, is_bot: false, first_name: 'P' },
+    text,
+    ...(text.startsWith('/') && { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] }),
+  },
 });
 
 type Behaviour = (text: string) => void | Promise<void>;

@@ -19,6 +19,7 @@ import { RedisContextCache } from './context-cache';
 import { RedisUsageLimits } from './usage-limits';
 import { WorkerDataRights } from './data-rights';
 import { WorkerAdmin } from './admin';
+import { RedisButtonNonces } from './button-nonces';
 
 async function main(): Promise<StopApp> {
   const env = loadWorkerEnv();
@@ -59,12 +60,14 @@ async function main(): Promise<StopApp> {
     queue: updatesQueue,
     riskEventCounts: (since) => store.riskEventCounts(since),
   });
+  const buttonNonces = new RedisButtonNonces(redis, env.REDIS_PREFIX, vault);
   const dataRights = new WorkerDataRights({
     db: mongo.db,
     vault,
     redis,
     inbox,
     redisKeysOf: (userId) => [...contextCache.keysOf(userId), ...limits.keyPatterns(userId)],
+    lastRedisKeysOf: (userId) => buttonNonces.keysOf(userId),
     forgetChat: async (chat) => {
       const pseudonyms = inbox.pseudonymsOf(chat);
       for (const pseudonym of pseudonyms) await activePeople.forget(pseudonym);
@@ -81,6 +84,7 @@ async function main(): Promise<StopApp> {
     contextCache,
     limits,
     dataRights,
+    buttonNonces,
     admin,
     sessionInactivityMs: env.SESSION_INACTIVITY_MS,
     sessionTokenBudget: env.SESSION_TOKEN_BUDGET,

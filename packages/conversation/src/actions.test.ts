@@ -1,4 +1,4 @@
-import { encodeAction, MAX_ACTION_BYTES, parseAction, runIdFor, type Action } from './actions';
+import { encodeAction, MAX_ACTION_BYTES, newNonce, parseAction, runIdFor, type Action } from './actions';
 
 describe('button actions', () => {
   const samples: Action[] = [
@@ -11,6 +11,9 @@ describe('button actions', () => {
     { kind: 'test', questionnaire: 'phq9' },
     { kind: 'test', questionnaire: 'gad7' },
     { kind: 'answer', runId: runIdFor('tg:9007199254740991', 'u9007199254740991'), index: 8, value: 3 },
+    { kind: 'forget', confirmed: true, nonce: newNonce() },
+    { kind: 'forget', confirmed: false },
+    { kind: 'delete_summary', sessionId: `s${runIdFor('tg:9007199254740991', 'u9007199254740991')}`, nonce: newNonce() },
   ];
 
   it.each(samples.map((a) => [encodeAction(a), a] as const))('%s round-trips and fits Telegram callback_data', (encoded, action) => {
@@ -24,7 +27,18 @@ describe('button actions', () => {
     expect(runIdFor('tg:1', 'u5')).toMatch(/^[A-Za-z0-9_-]{16}$/);
   });
 
-  it.each(['', 'l:de', 'o:cy ', 't:phq10', 'a:run:0:4', 'a:run:-1:0', 'a:r!n:0:1', 'a::0:1', `a:${'x'.repeat(40)}:0:1`, 'x'.repeat(65)])('rejects %j', (raw) => {
+  it('makes a fresh unguessable nonce each time', () => {
+    const nonces = new Set(Array.from({ length: 100 }, () => newNonce()));
+    expect(nonces.size).toBe(100);
+    for (const nonce of nonces) expect(nonce).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  });
+
+  it('reads buttons without a nonce (earlier versions, forged) with an empty one, so they are refused', () => {
+    expect(parseAction('f:y')).toEqual({ kind: 'forget', confirmed: true, nonce: '' });
+    expect(parseAction('h:d:sabc')).toEqual({ kind: 'delete_summary', sessionId: 'sabc', nonce: '' });
+  });
+
+  it.each(['', 'l:de', 'f:y:', 'f:y:a b', `f:y:${'n'.repeat(25)}`, 'h:d:s1:', 'o:cy ', 't:phq10', 'a:run:0:4', 'a:run:-1:0', 'a:r!n:0:1', 'a::0:1', `a:${'x'.repeat(40)}:0:1`, 'x'.repeat(65)])('rejects %j', (raw) => {
     expect(parseAction(raw)).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { QuestionnaireId } from '@inner-talk/assessments';
 import type { Locale } from './locales';
 
@@ -13,12 +13,28 @@ export type Action =
   | { kind: 'test'; questionnaire: QuestionnaireId }
   /** An answer to question `index` of self-check run `runId`: both ride along so a stale button is recognised. */
   | { kind: 'answer'; runId: string; index: number; value: number }
-  /** Delete the summary of session `sessionId` (a `/history` button). */
-  | { kind: 'delete_summary'; sessionId: string }
-  /** The `/forget` confirmation: delete everything, or keep it. */
-  | { kind: 'forget'; confirmed: boolean };
+  /**
+   * Delete the summary of session `sessionId` (a `/history` button). `nonce` binds it to the
+   * `/history` listing it came with (see ButtonNonces); '' for a button without one.
+   */
+  | { kind: 'delete_summary'; sessionId: string; nonce: string }
+  /**
+   * The `/forget` confirmation: delete everything (only with the `nonce` of the person's own
+   * `/forget`; '' for a button without one), or keep it.
+   */
+  | { kind: 'forget'; confirmed: true; nonce: string }
+  | { kind: 'forget'; confirmed: false };
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const NONCE = /^[A-Za-z0-9_-]{1,24}$/;
+
+/**
+ * A fresh nonce for buttons that change or delete data: 12 url-safe characters (72 random bits),
+ * so it cannot be guessed, and short enough that `h:d:<session id>:<nonce>` fits MAX_ACTION_BYTES.
+ */
+export function newNonce(): string {
+  return randomBytes(9).toString('base64url');
+}
 
 /** Encodes an action for a button; the result is at most MAX_ACTION_BYTES bytes. */
 export function encodeAction(action: Action): string {
@@ -36,9 +52,12 @@ export function encodeAction(action: Action): string {
       return `a:${action.runId}:${action.index}:${action.value}`;
     case 'delete_summary':
       if (!RUN_ID.test(action.sessionId)) throw new RangeError('session id must be 1–32 url-safe characters');
-      return `h:d:${action.sessionId}`;
+      if (!NONCE.test(action.nonce)) throw new RangeError('nonce must be 1–24 url-safe characters');
+      return `h:d:${action.sessionId}:${action.nonce}`;
     case 'forget':
-      return action.confirmed ? 'f:y' : 'f:n';
+      if (!action.confirmed) return 'f:n';
+      if (!NONCE.test(action.nonce)) throw new RangeError('nonce must be 1–24 url-safe characters');
+      return `f:y:${action.nonce}`;
   }
 }
 
@@ -62,13 +81,14 @@ export function parseAction(raw: string): Action | null {
       return { kind: 'test', questionnaire: 'phq9' };
     case 't:gad7':
       return { kind: 'test', questionnaire: 'gad7' };
-    case 'f:y':
-      return { kind: 'forget', confirmed: true };
     case 'f:n':
       return { kind: 'forget', confirmed: false };
   }
-  const deletion = /^h:d:([A-Za-z0-9_-]{1,32})$/.exec(raw);
-  if (deletion) return { kind: 'delete_summary', sessionId: deletion[1]! };
+  // Buttons of earlier versions carried no nonce: they parse, and are then refused as no longer active.
+  const forget = /^f:y(?::([A-Za-z0-9_-]{1,24}))?$/.exec(raw);
+  if (forget) return { kind: 'forget', confirmed: true, nonce: forget[1] ?? '' };
+  const deletion = /^h:d:([A-Za-z0-9_-]{1,32})(?::([A-Za-z0-9_-]{1,24}))?$/.exec(raw);
+  if (deletion) return { kind: 'delete_summary', sessionId: deletion[1]!, nonce: deletion[2] ?? '' };
   const answer = /^a:([A-Za-z0-9_-]{1,32}):(\d{1,2}):([0-3])$/.exec(raw);
   if (answer) return { kind: 'answer', runId: answer[1]!, index: Number(answer[2]), value: Number(answer[3]) };
   return null;

@@ -5,6 +5,7 @@ import { exportCommand, forgetChoice, forgetCommand } from './flows/data-rights'
 import { invalidateContext } from './flows/context';
 import { deleteSummary, endCommand, historyCommand, newSessionCommand } from './flows/sessions';
 import { talk } from './flows/talk';
+import { editedMessage } from './flows/edit';
 import { sosReply, type Turn } from './flows/turn';
 import { asLocale, TEXTS, type Locale } from './locales';
 import type { ConsentState, ConversationOptions, Incoming, Reply } from './types';
@@ -49,10 +50,12 @@ export class Conversation {
     const locale: Locale = asLocale(consent?.locale) ?? incoming.locale;
     const turn: Turn = { incoming, userId: incoming.userId, turnKey: incoming.turnKey, locale, texts: TEXTS[locale], now, clock: this.now, consent, deps: this.options };
     if (isSos) return [sosReply(locale, turn.texts)];
-    // A confirmed /forget deletes whatever is left, whatever the consent state (a retried press
-    // arrives after the consent record is gone and must confirm again, not restart onboarding).
+    if (incoming.kind === 'edit') return editedMessage(turn as Turn<'edit'>);
+    // A confirmed /forget (with the person's own live nonce) deletes whatever is left, whatever the
+    // consent state (a retried press arrives after the consent record is gone and must confirm
+    // again, not restart onboarding).
     const forget = incoming.kind === 'choice' ? parseAction(incoming.action) : null;
-    if (forget?.kind === 'forget') return forgetChoice(turn, forget.confirmed);
+    if (forget?.kind === 'forget') return forgetChoice(turn, forget);
     // Operators need no onboarding; everyone else gets the ordinary answer to an unknown command.
     if (incoming.kind === 'command' && incoming.name === 'admin') return this.admin(turn, incoming.args ?? '');
     if (consent?.step !== 'consented') return beforeConsent(turn);
@@ -111,6 +114,8 @@ export class Conversation {
         return talk(turn as Turn<'text'>);
       case 'unsupported':
         return [{ text: texts.emptyMessage }];
+      case 'edit':
+        return []; // answered by editedMessage before consent is looked at
       case 'choice': {
         const choice = turn as Turn<'choice'>;
         const action = parseAction(incoming.action);
@@ -124,7 +129,7 @@ export class Conversation {
           case 'answer':
             return answerSelfCheck(choice, action);
           case 'delete_summary':
-            return deleteSummary(turn, action.sessionId);
+            return deleteSummary(turn, action.sessionId, action.nonce);
           default:
             // The consent press handled again after it was stored: answer as the first time did.
             if (isOnboardingAction(action) && consent.lastTurnKey === turn.turnKey) return stepPrompt('consented', locale);

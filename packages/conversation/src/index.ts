@@ -2,6 +2,7 @@ export { Conversation } from './conversation';
 export type {
   AdminConsole,
   Button,
+  ButtonNonces,
   ConsentMemory,
   ConsentState,
   ConsentStep,
@@ -10,6 +11,7 @@ export type {
   ConversationOptions,
   DataRights,
   LimitVerdict,
+  NoncePurpose,
   Incoming,
   Reply,
   SafetyCheck,
@@ -21,7 +23,7 @@ export type {
   SessionState,
   UsageLimits,
 } from './types';
-export { MAX_ACTION_BYTES, encodeAction, parseAction } from './actions';
+export { MAX_ACTION_BYTES, encodeAction, newNonce, parseAction } from './actions';
 export type { Action } from './actions';
 export { SYSTEM_PROMPT, SUMMARY_PROMPT } from './system-prompt';
 export { assemblePrompt, estimateTokens, CONTEXT_NOTES_HEADER } from './flows/context';

@@ -80,9 +80,9 @@ describe('sessions and summaries', () => {
     const [deleteNewest] = actionsOf(newest);
     expect(deleteNewest).toMatch(/^h:d:/);
 
-    // Another person cannot delete it with a forged press.
+    // Another person cannot delete it with a copied press.
     await h.consents.grantConsent('tg:103', 'en', new Date(h.clock.now));
-    expect(await h.conversation.handle(choice('tg:103', deleteNewest!))).toEqual([{ text: TEXTS.en.summaryAlreadyDeleted }]);
+    expect(await h.conversation.handle(choice('tg:103', deleteNewest!))).toEqual([{ text: TEXTS.en.staleChoice }]);
 
     expect(await h.conversation.handle(choice('tg:102', deleteNewest!))).toEqual([{ text: TEXTS.en.summaryDeleted }]);
     expect(await h.conversation.handle(choice('tg:102', deleteNewest!))).toEqual([{ text: TEXTS.en.summaryAlreadyDeleted }]);

@@ -5,7 +5,7 @@ import { startMockOpenAI, type MockLlmServer, type MockReceivedMessage } from '@
 import { AssessmentStore, ConsentStore, connectMongo, ConversationStore, SessionStore, type MongoConnection } from '@inner-talk/storage';
 import { serviceUrls, uniquePrefix } from '@inner-talk/testkit';
 import { Vault } from '@inner-talk/vault';
-import { CONTEXT_NOTES_HEADER, Conversation, crisisCheck, type ConversationOptions, type Incoming, type Locale, type Reply, type SafetyCheck } from './index';
+import { CONTEXT_NOTES_HEADER, Conversation, crisisCheck, type ButtonNonces, type ConversationOptions, type Incoming, type Locale, type Reply, type SafetyCheck } from './index';
 
 export const DAY = 86_400_000;
 
@@ -20,6 +20,27 @@ export interface Harness {
   llm: MockLlmServer;
   conversation: Conversation;
   clock: { now: number };
+}
+
+/**
+ * The nonce port over a Map (the Redis one is tested in the worker): the conversation's own rules
+ * (issue, keep for a retried turn, replace) without expiry.
+ */
+export function mapButtonNonces(): ButtonNonces & { entries: Map<string, { turnKey: string; nonce: string }> } {
+  const entries = new Map<string, { turnKey: string; nonce: string }>();
+  return {
+    entries,
+    async issue(userId, purpose, turnKey, proposed) {
+      const key = `${userId}|${purpose}`;
+      const current = entries.get(key);
+      if (current?.turnKey === turnKey) return current.nonce;
+      entries.set(key, { turnKey, nonce: proposed });
+      return proposed;
+    },
+    async live(userId, purpose) {
+      return entries.get(`${userId}|${purpose}`)?.nonce ?? null;
+    },
+  };
 }
 
 export async function startHarness(
@@ -38,7 +59,19 @@ export async function startHarness(
   const llm = await startMockOpenAI();
   const model = new OpenAIChatProvider({ apiKey: 'test-key', model: 'gpt-test', baseURL: llm.sdkBaseUrl });
   const clock = { now: Date.UTC(2026, 4, 5, 12) };
-  const conversation = new Conversation({ model, memory: store, consents, selfChecks, sessions, safety: safety(model), llmTimeoutMs: 5000, dataProcessors: ['OpenAI'], now: () => new Date(clock.now), ...extra });
+  const conversation = new Conversation({
+    model,
+    memory: store,
+    consents,
+    selfChecks,
+    sessions,
+    safety: safety(model),
+    buttonNonces: mapButtonNonces(),
+    llmTimeoutMs: 5000,
+    dataProcessors: ['OpenAI'],
+    now: () => new Date(clock.now),
+    ...extra,
+  });
   return { mongo, vault, store, consents, selfChecks, sessions, llm, conversation, clock };
 }
 
@@ -61,6 +94,9 @@ export function text(userId: string, body: string, locale: Locale = 'en', turnKe
 }
 export function choice(userId: string, action: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
   return { kind: 'choice', userId, locale, turnKey, action };
+}
+export function edit(userId: string, body: string, locale: Locale = 'en', turnKey = nextKey()): Incoming {
+  return { kind: 'edit', userId, locale, turnKey, text: body };
 }
 
 /** The actions of a reply's buttons, row by row flattened. */

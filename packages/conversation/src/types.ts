@@ -33,7 +33,9 @@ export type Incoming =
   /** The person chose a button; `action` is what the button carried (may be stale, foreign or forged). */
   | (IncomingBase & { kind: 'choice'; action: string })
   /** A message kind we do not read yet (photo, voice, sticker…). */
-  | (IncomingBase & { kind: 'unsupported' });
+  | (IncomingBase & { kind: 'unsupported' })
+  /** The person edited an earlier message into `text`: checked for crisis risk only (flows/edit.ts). */
+  | (IncomingBase & { kind: 'edit'; text: string });
 
 /** What the conversation needs from message storage. The MongoDB ConversationStore implements it. */
 export interface ConversationMemory {
@@ -169,6 +171,27 @@ export interface DataRights {
   forget(userId: string, turnKey: string): Promise<void>;
 }
 
+/** What a nonce binds: the `/forget` confirmation, or the delete buttons of a `/history` listing. */
+export type NoncePurpose = 'forget' | 'history';
+
+/**
+ * Nonces that bind buttons which change or delete data to the person they were offered to: a
+ * press is honoured only if its nonce is the one live for the pressing person, so a copied or
+ * forged button does nothing. Entries expire on their own (the implementation decides when). A
+ * forget may remove them, but only after everything else: a `/forget` press retried after the
+ * consent record is gone must still be honoured until the forget has finished.
+ */
+export interface ButtonNonces {
+  /**
+   * Makes `proposed` the live nonce of `userId` for `purpose`, replacing an earlier one, and returns
+   * it; if the live one was issued by this same `turnKey` (the event handled again), that one is
+   * kept and returned, so a retried turn shows the buttons it already showed.
+   */
+  issue(userId: string, purpose: NoncePurpose, turnKey: string, proposed: string): Promise<string>;
+  /** The live nonce of `userId` for `purpose`; null if none was issued, or it expired or was replaced. */
+  live(userId: string, purpose: NoncePurpose): Promise<string | null>;
+}
+
 /** Whether a message may be answered by the model: `ok`, or the limit it is over. */
 export type LimitVerdict = 'ok' | 'rate' | 'daily_tokens';
 
@@ -212,6 +235,8 @@ export interface ConversationOptions {
   sessions: SessionMemory;
   contextCache?: ContextCache;
   dataRights?: DataRights;
+  /** Without it, `/forget` is unavailable and `/history` offers no delete buttons. */
+  buttonNonces?: ButtonNonces;
   admin?: AdminConsole;
   limits?: UsageLimits;
   /** How many of its latest messages a session keeps for prompts and its summary. Default 60. */

@@ -13,7 +13,7 @@
  */
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { TEXTS } from '@inner-talk/conversation';
+import { fill, TEXTS } from '@inner-talk/conversation';
 import { startMockGemini, startStrictBotApi, type MockLlmServer, type StrictBotApi, type StrictBotApiCall } from '@inner-talk/mocks';
 import { callbackQueryUpdate, privateMessageUpdate, redisDump, serviceUrls, uniquePrefix, waitFor, type TelegramPerson } from '@inner-talk/testkit';
 import { parseKeyring, Vault } from '@inner-talk/vault';
@@ -163,7 +163,7 @@ it('keeps no text, name or id of the person in plaintext at rest, exports their 
   expect(textOf(reminder[0])).toBe(TEXTS.en.finishOnboardingFirst);
   expect(textOf(reminder[1])).toBe(textOf(adult));
   const [consent] = await press(reminder[1], 0);
-  expect(textOf(consent)).toBe(TEXTS.en.askConsent);
+  expect(textOf(consent)).toBe(fill(TEXTS.en.askConsent, { processors: 'Google (Gemini API)' }));
   const [ready] = await press(consent, 0);
   expect(textOf(ready)).toBe(TEXTS.en.consentGiven);
 

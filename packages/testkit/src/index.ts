@@ -15,7 +15,6 @@ export {
   textUpdate,
   postUpdate,
   WEBHOOK_SECRET_HEADER,
-  TELEGRAM_SHARED_SENDERS,
   privateMessageUpdate,
   groupMessageUpdate,
   anonymousAdminUpdate,

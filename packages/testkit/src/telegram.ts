@@ -1,3 +1,5 @@
+import { TELEGRAM_SHARED_SENDERS } from '@inner-talk/telegram';
+
 /** Telegram's header carrying the webhook secret token (setWebhook's `secret_token`). */
 export const WEBHOOK_SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
@@ -39,16 +41,6 @@ export function postUpdate(url: string, update: unknown, secret: string | null):
     body: JSON.stringify(update),
   });
 }
-
-/** Telegram's shared sender ids: they stand for many people, never one. */
-export const TELEGRAM_SHARED_SENDERS = {
-  /** @GroupAnonymousBot: every anonymous admin of every group (with `sender_chat` = the group). */
-  anonymousAdmin: 1087968824,
-  /** "Telegram": posts of a linked channel forwarded into its discussion group. */
-  linkedChannel: 777000,
-  /** @Channel_Bot: messages sent on behalf of a channel. */
-  channelBot: 136817688,
-} as const;
 
 /** A person as Telegram describes them in `from`. */
 export interface TelegramPerson {

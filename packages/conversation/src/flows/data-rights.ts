@@ -1,4 +1,4 @@
-import { encodeAction } from '../actions';
+import { encodeAction, newNonce } from '../actions';
 import type { Reply } from '../types';
 import type { TurnContext } from './turn';
 
@@ -11,14 +11,20 @@ export async function exportCommand(turn: TurnContext): Promise<Reply[]> {
   return [{ text: turn.texts.exportReady, file: { name: `inner-talk-data-${day}.json`, content } }];
 }
 
-/** `/forget`: asks first; nothing is deleted until the person confirms with the button. */
-export function forgetCommand(turn: TurnContext): Reply[] {
-  if (!turn.deps.dataRights) return [{ text: turn.texts.unknownCommand }];
+/**
+ * `/forget`: asks first; nothing is deleted until the person confirms with the button. The button
+ * carries a fresh nonce kept for this person (see ButtonNonces), so only their own latest `/forget`
+ * can be confirmed: a copied or forged press deletes nothing.
+ */
+export async function forgetCommand(turn: TurnContext): Promise<Reply[]> {
+  const { dataRights, buttonNonces } = turn.deps;
+  if (!dataRights || !buttonNonces) return [{ text: turn.texts.unknownCommand }];
+  const nonce = await buttonNonces.issue(turn.userId, 'forget', turn.turnKey, newNonce());
   return [
     {
       text: turn.texts.forgetConfirm,
       buttons: [
-        [{ label: turn.texts.forgetYes, action: encodeAction({ kind: 'forget', confirmed: true }) }],
+        [{ label: turn.texts.forgetYes, action: encodeAction({ kind: 'forget', confirmed: true, nonce }) }],
         [{ label: turn.texts.forgetNo, action: encodeAction({ kind: 'forget', confirmed: false }) }],
       ],
     },
@@ -26,12 +32,16 @@ export function forgetCommand(turn: TurnContext): Reply[] {
 }
 
 /**
- * The `/forget` confirmation. Deleting is idempotent, so a retried or repeated press (even after
- * the consent record is gone) simply confirms again.
+ * The `/forget` confirmation: deletes only if `nonce` is the pressing person's live `/forget`
+ * nonce. Deleting is idempotent and the nonce is dropped only once everything else is gone, so a
+ * press retried after a forget failed half-way (the consent record may be gone already) confirms
+ * again and finishes it.
  */
-export async function forgetChoice(turn: TurnContext, confirmed: boolean): Promise<Reply[]> {
-  const rights = turn.deps.dataRights;
-  if (!confirmed || !rights) return [{ text: turn.texts.forgetCancelled }];
-  await rights.forget(turn.userId, turn.turnKey);
+export async function forgetChoice(turn: TurnContext, choice: { confirmed: true; nonce: string } | { confirmed: false }): Promise<Reply[]> {
+  const { dataRights, buttonNonces } = turn.deps;
+  if (!choice.confirmed) return [{ text: turn.texts.forgetCancelled }];
+  const live = dataRights && buttonNonces ? await buttonNonces.live(turn.userId, 'forget') : null;
+  if (!dataRights || live === null || choice.nonce !== live) return [{ text: turn.texts.staleChoice }];
+  await dataRights.forget(turn.userId, turn.turnKey);
   return [{ text: turn.texts.forgetDone }];
 }

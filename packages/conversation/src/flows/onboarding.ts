@@ -114,6 +114,8 @@ export async function beforeConsent(turn: Turn): Promise<Reply[]> {
     }
     case 'unsupported':
       return consent === null ? prompt('language', locale) : reminder();
+    case 'edit':
+      return []; // answered by editedMessage before onboarding is looked at
     case 'choice':
       return onboardingChoice(turn as Turn<'choice'>, parseAction(incoming.action));
   }

@@ -1,4 +1,4 @@
-import { encodeAction, runIdFor } from '../actions';
+import { encodeAction, newNonce, runIdFor } from '../actions';
 import { fill, formatDate } from '../locales';
 import { SUMMARY_PROMPT } from '../system-prompt';
 import type { Reply, SessionEndReason, SessionState } from '../types';
@@ -141,21 +141,32 @@ export async function newSessionCommand(turn: TurnContext): Promise<Reply[]> {
   return [...preface, { text: turn.texts.sessionStarted }];
 }
 
-/** `/history`: the summaries, newest first, each with its own delete button. */
+/**
+ * `/history`: the summaries, newest first, each with its own delete button. The buttons carry a
+ * nonce of this listing kept for the person (see ButtonNonces): a newer `/history` retires them, and
+ * a copied or forged one deletes nothing. Without a nonce store the listing has no buttons.
+ */
 export async function historyCommand(turn: TurnContext): Promise<Reply[]> {
   const list = await turn.deps.sessions.summaries(turn.userId, HISTORY_LIMIT);
   if (list.length === 0) return [{ text: turn.texts.historyEmpty }];
+  const nonces = turn.deps.buttonNonces;
+  const nonce = nonces ? await nonces.issue(turn.userId, 'history', turn.turnKey, newNonce()) : null;
   return [
     { text: fill(turn.texts.historyIntro, { count: list.length }) },
     ...list.map((s) => ({
       text: `${formatDate(s.endedAt ?? s.startedAt, turn.locale)}\n${s.summary ?? ''}`,
-      buttons: [[{ label: turn.texts.historyDeleteButton, action: encodeAction({ kind: 'delete_summary', sessionId: s.id }) }]],
+      ...(nonce !== null && { buttons: [[{ label: turn.texts.historyDeleteButton, action: encodeAction({ kind: 'delete_summary', sessionId: s.id, nonce }) }]] }),
     })),
   ];
 }
 
-/** A summary's delete button. Someone else's or an already deleted summary changes nothing. */
-export async function deleteSummary(turn: TurnContext, sessionId: string): Promise<Reply[]> {
+/**
+ * A summary's delete button: honoured only with the nonce of the person's latest `/history`.
+ * Someone else's, an already deleted summary or a retired listing changes nothing.
+ */
+export async function deleteSummary(turn: TurnContext, sessionId: string, nonce: string): Promise<Reply[]> {
+  const live = (await turn.deps.buttonNonces?.live(turn.userId, 'history')) ?? null;
+  if (live === null || nonce !== live) return [{ text: turn.texts.staleChoice }];
   const deleted = await turn.deps.sessions.delete(turn.userId, sessionId);
   if (deleted) await invalidateContext(turn);
   return [{ text: deleted ? turn.texts.summaryDeleted : turn.texts.summaryAlreadyDeleted }];

@@ -7,6 +7,7 @@ export const en = {
   emptyMessage: 'I can only read text for now. Could you write it in words?',
   unknownCommand: 'I do not know that command. /help shows what I can do.',
   staleChoice: 'That button is no longer active.',
+  privateChatsOnly: 'I only talk in private chats: open a chat with me.',
   needAMoment: 'I need a moment to gather my thoughts. I will answer you shortly.',
   couldNotAnswer: 'I am sorry, something went wrong and I could not answer your message. Please send it again a little later.',
 

@@ -137,6 +137,18 @@ describe('strict Bot API stand-in: delivering updates like Telegram', () => {
     expect(received).toEqual([{ secret: 'S'.repeat(32), update: privateMessageUpdate(1, { id: PERSON }, 'hello') }]);
   });
 
+  it('long-polls getUpdates while no webhook is set (409 while one is), with its own allowed_updates', async () => {
+    const poll = api.getUpdates({ timeout: 5, allowed_updates: ['message'] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await standIn.deliver(privateMessageUpdate(1, { id: PERSON }, 'hello'))).toEqual({ delivered: false, reason: 'queued_for_polling' });
+    expect((await poll).map((u) => u.update_id)).toEqual([1]);
+    expect(standIn.pollingAllowedUpdates()).toEqual(['message']);
+    await standIn.deliver(editedMessageUpdate(2, { id: PERSON }, 1, 'edited'));
+    expect(await api.getUpdates({ offset: 2, timeout: 0 })).toEqual([]);
+    await api.setWebhook(url);
+    expect(await refusal(api.getUpdates())).toEqual({ code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+  });
+
   it('sends Telegram’s default set when allowed_updates was never set', async () => {
     await api.setWebhook(url, { secret_token: 'S'.repeat(32) });
     expect((await standIn.deliver(editedMessageUpdate(2, { id: PERSON }, 1, 'edited'))).delivered).toBe(true);

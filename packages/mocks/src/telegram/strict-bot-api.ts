@@ -63,6 +63,8 @@ export interface StrictBotApiOptions {
   token: string;
   bot?: { id: number; username: string; firstName: string };
   port?: number;
+  /** Upper bound of one long-polling getUpdates, whatever `timeout` the bot asks for. Default 1000 ms. */
+  maxPollMs?: number;
 }
 
 export interface StrictBotApi {
@@ -146,6 +148,9 @@ export async function startStrictBotApi(options: StrictBotApiOptions): Promise<S
   const messages = new Map<string, StoredMessage>();
   const openQueries = new Set<string>();
   const pending: ({ update_id: number } & Record<string, unknown>)[] = [];
+  /** Long polls waiting for an update (each resolves on the next delivery or its own timeout). */
+  const pollers = new Set<() => void>();
+  const maxPollMs = options.maxPollMs ?? 1_000;
   let webhook: StrictWebhook | null = null;
   let pollingAllowed: string[] | null = null;
   let nextMessageId = 1;
@@ -191,13 +196,27 @@ export async function startStrictBotApi(options: StrictBotApiOptions): Promise<S
       ...(webhook && { max_connections: webhook.maxConnections }),
       ...(webhook?.allowedUpdates && { allowed_updates: webhook.allowedUpdates }),
     }),
-    getUpdates: (p) => {
+    getUpdates: async (p) => {
       if (webhook) return refuse(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
       if (p.allowed_updates !== undefined) pollingAllowed = stringList(p.allowed_updates);
       const offset = Number(p.offset ?? 0);
-      // Asking for a later offset confirms the earlier updates: Telegram forgets them.
-      while (pending.length > 0 && pending[0]!.update_id < offset) pending.shift();
-      return pending.filter((u) => isAllowed(u, pollingAllowed)).slice(0, Number(p.limit ?? 100));
+      const available = () => {
+        // Asking for a later offset confirms the earlier updates: Telegram forgets them.
+        while (pending.length > 0 && pending[0]!.update_id < offset) pending.shift();
+        return pending.filter((u) => isAllowed(u, pollingAllowed)).slice(0, Number(p.limit ?? 100));
+      };
+      const waitMs = Math.min(maxPollMs, Number(p.timeout ?? 0) * 1000);
+      if (available().length > 0 || !(waitMs > 0)) return available();
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          pollers.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        pollers.add(done);
+      });
+      return available();
     },
     sendMessage: (p) => {
       const chat = chatOf(p);
@@ -307,7 +326,7 @@ export async function startStrictBotApi(options: StrictBotApiOptions): Promise<S
       return send(res, 404, { ok: false, ...call.error });
     }
     try {
-      call.result = run(params);
+      call.result = await run(params);
       call.ok = true;
       return send(res, 200, { ok: true, result: call.result });
     } catch (error) {
@@ -353,6 +372,7 @@ export async function startStrictBotApi(options: StrictBotApiOptions): Promise<S
       if (!webhook) {
         if (typeof query?.id === 'string') openQueries.add(query.id);
         pending.push(update);
+        for (const wake of [...pollers]) wake();
         return { delivered: false, reason: 'queued_for_polling' };
       }
       if (!isAllowed(update, webhook.allowedUpdates)) return { delivered: false, reason: 'not_allowed' };
@@ -363,6 +383,7 @@ export async function startStrictBotApi(options: StrictBotApiOptions): Promise<S
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const wake of [...pollers]) wake();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
