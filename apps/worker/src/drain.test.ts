@@ -2,6 +2,7 @@ import { Bot, GrammyError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { Redis } from 'ioredis';
 import { MongoClient, MongoServerSelectionError } from 'mongodb';
+import { TurnDeferredError } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { ChatInbox, deadLettersKey, type InboxEntry } from '@inner-talk/queue';
 import { ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
@@ -124,6 +125,22 @@ describe('ChatDrainer against real Redis', () => {
     expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 5000, reason: 'providers_unavailable' });
     down = false;
     expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(notified).toEqual([]);
+  });
+
+  it('lets a deferred turn wait without counting an attempt, until it says or after the base backoff', async () => {
+    await push(1, 'm1');
+    let deferrals = 0;
+    behaviour = () => {
+      deferrals += 1;
+      if (deferrals === 1) throw new TurnDeferredError('safety_unchecked', [{ text: 'contacts' }], clock + 7000);
+      if (deferrals <= 4) throw new TurnDeferredError('storage_unavailable', [{ text: 'crisis reply' }], null);
+    };
+    const d = drainer({ maxAttempts: 1 });
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 7000, reason: 'safety_unchecked' });
+    for (let i = 0; i < 3; i += 1) expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'storage_unavailable' });
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(handled).toEqual(['m1']);
     expect(notified).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import { BotError, GrammyError, HttpError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
+import { TurnDeferredError } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import type { ChatInbox, InboxEntry } from '@inner-talk/queue';
 import { isStorageUnavailable } from '@inner-talk/storage';
@@ -50,8 +51,11 @@ export type DrainOutcome =
   | { kind: 'drained'; turns: number }
   /** This job did its share (or the process is closing); a new job continues the chat. */
   | { kind: 'handover'; turns: number }
-  /** The head must wait: every provider or the database is unavailable, or a retry is due. The lock is kept until then. */
-  | { kind: 'retry_at'; at: number; reason: 'providers_unavailable' | 'storage_unavailable' | 'telegram_cooldown' | 'failed' }
+  /**
+   * The head must wait: every provider or the database is unavailable, the crisis check could not
+   * run, or a retry is due. The lock is kept until then.
+   */
+  | { kind: 'retry_at'; at: number; reason: 'providers_unavailable' | 'storage_unavailable' | 'safety_unchecked' | 'telegram_cooldown' | 'failed' }
   /** The lock expired under us (e.g. a long stall); whoever took it continues. */
   | { kind: 'lost_lock'; turns: number };
 
@@ -62,7 +66,9 @@ export type DrainOutcome =
  * whatever job runs, it starts at the head.
  *
  * Failures never let later updates overtake: the head is retried with backoff (lock kept), and
- * after `maxAttempts` it becomes a dead letter, the person is told, and the chat moves on.
+ * after `maxAttempts` it becomes a dead letter, the person is told, and the chat moves on. Waiting
+ * that says nothing about the update (every provider unavailable, the database unreachable, a
+ * deferred turn: the crisis check could not run) uses up no attempts.
  * A recipient who blocked the bot (403) is not retried.
  */
 export class ChatDrainer {
@@ -120,6 +126,15 @@ export class ChatDrainer {
       return null;
     } catch (error) {
       const cause = unwrap(error);
+      if (cause instanceof TurnDeferredError) {
+        // The person already heard what they need now (the contacts, or the crisis reply); the
+        // message itself waits for the crisis check or the database, attempts untouched.
+        outcome = 'delayed';
+        const at = Math.max(cause.retryAt ?? this.now() + policy.retryBaseMs, this.now() + 100);
+        await inbox.acquire(chat, owner, at - this.now() + policy.leaseMs);
+        log.warn({ reason: cause.reason, err: describe(cause.cause) }, 'turn deferred; chat waits');
+        return { kind: 'retry_at', at, reason: cause.reason };
+      }
       if (cause instanceof AllProvidersUnavailableError) {
         // Not a failure of the update: wait for the earliest provider, attempts untouched.
         outcome = 'delayed';
