@@ -33,3 +33,5 @@ export type {
 } from './llm';
 export { startTelegramEmulator, DEFAULT_STUB_METHODS, telegramUserClient } from './telegram';
 export type { TelegramEmulator, TelegramEmulatorOptions, TelegramUserClient, BotApiCall, BotMessage, InlineButton, SentUpdate, TelegramUserOptions } from './telegram';
+export { startStrictBotApi } from './telegram';
+export type { StrictBotApi, StrictBotApiOptions, StrictBotApiCall, StrictWebhook, DeliveryResult, UploadedFile, GroupKind } from './telegram';

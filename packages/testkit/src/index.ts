@@ -10,5 +10,21 @@ export type { AppProcess, SpawnAppOptions } from './spawn';
 export { repoRoot } from './repo';
 export { logRecords } from './logs';
 export type { LogRecord } from './logs';
-export { textUpdate, postUpdate, WEBHOOK_SECRET_HEADER } from './telegram';
-export type { TextUpdateOptions } from './telegram';
+export {
+  textUpdate,
+  postUpdate,
+  WEBHOOK_SECRET_HEADER,
+  TELEGRAM_SHARED_SENDERS,
+  privateMessageUpdate,
+  groupMessageUpdate,
+  anonymousAdminUpdate,
+  linkedChannelPostUpdate,
+  photoUpdate,
+  voiceUpdate,
+  stickerUpdate,
+  forwardedUpdate,
+  editedMessageUpdate,
+  addedToGroupUpdate,
+  callbackQueryUpdate,
+} from './telegram';
+export type { TextUpdateOptions, TelegramPerson, TelegramGroup } from './telegram';
