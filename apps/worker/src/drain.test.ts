@@ -144,6 +144,24 @@ describe('ChatDrainer against real Redis', () => {
     expect(notified).toEqual([]);
   });
 
+  it('paces a crisis check that keeps failing on its own with a growing wait, never a dead letter, and forgets the count once done', async () => {
+    await push(1, 'm1');
+    let failing = 5;
+    behaviour = () => {
+      if (failing-- > 0) throw new TurnDeferredError('safety_unchecked', [{ text: 'contacts' }], null);
+    };
+    const d = drainer({ maxAttempts: 1, retryBaseMs: 1_000, retryMaxMs: 6_000 });
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const outcome = await d.drain(String(CHAT), 'job-a');
+      waits.push(outcome.kind === 'retry_at' ? outcome.at - clock : -1);
+    }
+    expect(waits).toEqual([1_000, 2_000, 4_000, 6_000, 6_000]);
+    expect(await d.drain(String(CHAT), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(notified).toEqual([]);
+    expect(await redis.exists(inbox.deferralsKey(String(CHAT), 1))).toBe(0);
+  });
+
   it('waits out a MongoDB outage without counting an attempt', async () => {
     await push(1, 'm1');
     // The driver's own error for an unreachable server (nothing listens on port 1).

@@ -98,7 +98,8 @@ export class ChatDrainer {
       const failure = await this.handleTurn(chat, owner, entries);
       if (failure) return failure;
       turns += 1;
-      const done = await inbox.done(chat, owner, head.updateId, entries.length, true, this.deps.turnKeys?.(chat, `u${head.updateId}`) ?? []);
+      const turnKeys = [...(this.deps.turnKeys?.(chat, `u${head.updateId}`) ?? []), inbox.deferralsKey(chat, head.updateId)];
+      const done = await inbox.done(chat, owner, head.updateId, entries.length, true, turnKeys);
       if (done.kind === 'lost_lock') return { kind: 'lost_lock', turns };
       if (done.kind === 'left' && done.left === 0) return { kind: 'drained', turns };
     }
@@ -130,7 +131,7 @@ export class ChatDrainer {
         // The person already heard what they need now (the contacts, or the crisis reply); the
         // message itself waits for the crisis check or the database, attempts untouched.
         outcome = 'delayed';
-        const at = Math.max(cause.retryAt ?? this.now() + policy.retryBaseMs, this.now() + 100);
+        const at = Math.max(cause.retryAt ?? this.now() + (await this.deferralBackoff(chat, head.updateId, cause)), this.now() + 100);
         await inbox.acquire(chat, owner, at - this.now() + policy.leaseMs);
         log.warn({ reason: cause.reason, err: describe(cause.cause) }, 'turn deferred; chat waits');
         return { kind: 'retry_at', at, reason: cause.reason };
@@ -184,6 +185,20 @@ export class ChatDrainer {
       await this.record(entries, report, outcome, startedAt, log);
       if (outcome === 'ok') await this.deps.activePeople?.touch(chat);
     }
+  }
+
+  /**
+   * How long a deferred turn waits when nothing says when to come back. Storage: the base backoff
+   * (a crisis text waits for its risk event; the database is usually back soon). A crisis check that
+   * failed on its own (a refusal, an unreadable answer) may fail the same way again: the wait grows
+   * like a failure's backoff, so such a message is asked at most every `retryMaxMs`, but never
+   * becomes a dead letter (the person already has the contacts and was told an answer follows).
+   */
+  private async deferralBackoff(chat: string, updateId: number, cause: TurnDeferredError): Promise<number> {
+    const { policy } = this.deps;
+    if (cause.reason !== 'safety_unchecked') return policy.retryBaseMs;
+    const deferrals = await this.deps.inbox.recordDeferral(chat, updateId);
+    return Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (deferrals - 1));
   }
 
   private async record(entries: InboxEntry[], report: UpdateReport, outcome: string, startedAt: number, log: Logger): Promise<void> {

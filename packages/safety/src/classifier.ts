@@ -50,6 +50,13 @@ export const CLASSIFIER_PROMPT = [
  */
 const CLASSIFIER_MAX_OUTPUT_TOKENS = 16;
 
+/**
+ * The classifier's own deadline comes this long after the model layer's: the model layer ending the
+ * call itself says more (the gateway says when a provider can be asked again), and this deadline
+ * is only for a model layer that does not keep its budget.
+ */
+const OWN_DEADLINE_MARGIN_MS = 250;
+
 const ORDER: Record<RiskLevel, number> = { none: 0, low: 1, high: 2 };
 
 function maxLevel(a: RiskLevel, b: RiskLevel): RiskLevel {
@@ -91,7 +98,7 @@ async function within<T>(work: Promise<T>, ms: number): Promise<T> {
  * a crisis reply must not wait for a model). The result is the higher of the two levels.
  *
  * Fails closed: when the classifier cannot answer — an error (a refusal too), no answer within
- * `timeoutMs` (enforced here as well, whatever the model layer does with its own budget), or an
+ * `timeoutMs` (enforced here as well, 250 ms later, whatever the model layer does with its own budget), or an
  * answer that is not one of the three words — the level is `high` (source `classifier_error`) and
  * `classifierFailure` says why.
  */
@@ -115,7 +122,7 @@ export class CrisisDetector {
           temperature: 0,
           timeoutMs,
         }),
-        timeoutMs,
+        timeoutMs + OWN_DEADLINE_MARGIN_MS,
       );
       const byModel = parseClassifierAnswer(result.text);
       if (byModel === null) throw new UnreadableClassifierAnswerError();
