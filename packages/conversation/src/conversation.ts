@@ -1,6 +1,6 @@
 import { classifyByPhrases } from '@inner-talk/safety';
 import { parseAction } from './actions';
-import { TurnDeferredError } from './errors';
+import { StorageTooSlowError, TurnDeferredError } from './errors';
 import { beforeConsent, isOnboardingAction, languageButtons, stepPrompt } from './flows/onboarding';
 import { answerSelfCheck, startSelfCheck, testMenu } from './flows/self-check';
 import { exportCommand, forgetChoice, forgetCommand } from './flows/data-rights';
@@ -149,14 +149,6 @@ export class Conversation {
         }
       }
     }
-  }
-}
-
-/** Storage did not answer within the wait a crisis reply allows. */
-export class StorageTooSlowError extends Error {
-  override readonly name = 'StorageTooSlowError';
-  constructor(readonly waitedMs: number) {
-    super(`storage gave no answer within ${waitedMs} ms`);
   }
 }
 

@@ -17,6 +17,14 @@ export class SafetyCheckUnavailableError extends Error {
   }
 }
 
+/** Storage did not answer within the wait a crisis reply allows (see ConversationOptions.urgentStorageWaitMs). */
+export class StorageTooSlowError extends Error {
+  override readonly name = 'StorageTooSlowError';
+  constructor(readonly waitedMs: number) {
+    super(`storage gave no answer within ${waitedMs} ms`);
+  }
+}
+
 /** Why a turn waits: the crisis check could not run, or storage cannot be reached. */
 export type DeferReason = 'safety_unchecked' | 'storage_unavailable';
 
