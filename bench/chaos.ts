@@ -160,6 +160,8 @@ const TOKEN = '525252:bench-chaos-token';
 const FIRST_USER_ID = 810_001;
 const WARMUP_USER_ID = 890_001;
 const NEED_A_MOMENT = TEXTS.en.needAMoment;
+/** Interim notices: "I need a moment", or the crisis contacts sent when the classifier cannot run; the real reply follows both. */
+const isNotice = (text: string) => text === NEED_A_MOMENT || text.startsWith(TEXTS.en.safetyUnchecked);
 const DEAD_LETTER_NOTICE = TEXTS.en.couldNotAnswer;
 /** Per-person limits (USER_MESSAGES_PER_MINUTE, USER_DAILY_TOKEN_BUDGET) answer with these instead of a reply. */
 const LIMIT_NOTICES = new Set([TEXTS.en.rateLimited, TEXTS.en.dailyBudgetReached]);
@@ -569,10 +571,10 @@ async function main(): Promise<number> {
       if (at < (lastReplyAt.get(s.chatId) ?? 0)) outOfOrder++;
       lastReplyAt.set(s.chatId, Math.max(at, lastReplyAt.get(s.chatId) ?? 0));
     }
-    const notices = replies.filter((r) => r.text === NEED_A_MOMENT).length;
+    const notices = replies.filter((r) => isNotice(r.text)).length;
     const deadLetterNotices = replies.filter((r) => r.text === DEAD_LETTER_NOTICE);
     const limitNotices = replies.filter((r) => LIMIT_NOTICES.has(r.text)).length;
-    const other = replies.filter((r) => r.text !== NEED_A_MOMENT && r.text !== DEAD_LETTER_NOTICE && !LIMIT_NOTICES.has(r.text) && !expectedTexts.has(r.text));
+    const other = replies.filter((r) => !isNotice(r.text) && r.text !== DEAD_LETTER_NOTICE && !LIMIT_NOTICES.has(r.text) && !expectedTexts.has(r.text));
     const otherTexts = new Map<string, number>();
     for (const r of other) otherTexts.set(r.text.slice(0, 60), (otherTexts.get(r.text.slice(0, 60)) ?? 0) + 1);
     const sendErrors = sent.filter((s) => s.sendError).length;
@@ -629,7 +631,7 @@ async function main(): Promise<number> {
     out('');
     out('==== results ====');
     out(`sent ${sent.length} (send errors ${sendErrors}); answered ${sent.length - lost.length}; lost ${lost.length}; duplicates ${duplicated.length}; misrouted ${misrouted}`);
-    out(`"I need a moment" notices ${notices}; dead-letter apologies ${deadLetterNotices.length}; dead letters in Redis ${Object.keys(deadLetters).length}; limit notices ${limitNotices}; other bot messages ${other.length}`);
+    out(`"I need a moment" or contacts notes ${notices}; dead-letter apologies ${deadLetterNotices.length}; dead letters in Redis ${Object.keys(deadLetters).length}; limit notices ${limitNotices}; other bot messages ${other.length}`);
     for (const [text, count] of otherTexts) out(`  other bot message ×${count}: ${JSON.stringify(text)}`);
     out(`reply time (sent → reply at the emulator): p50 ${percentile(delayMs, 50)} / p99 ${percentile(delayMs, 99)} / max ${max(delayMs)} ms${slowest ? ` (message ${slowest.s.n}, sent at ${rel(slowest.s.sentAt)})` : ''}`);
     out(`worst reply time by 10 s window of sending: ${maxDelayByWindow.map((ms, i) => `${i * windowS}–${(i + 1) * windowS} s: ${ms}`).join(', ')}`);

@@ -95,6 +95,10 @@ const TOKEN = '424242:bench-failover-token';
 // TEXTS.en.needAMoment of @inner-talk/conversation (not a dependency of the root package). Any other
 // text that is not the expected reply counts as a wrong reply anyway, so a changed wording still shows.
 const NEED_A_MOMENT = 'I need a moment to gather my thoughts. I will answer you shortly.';
+// How TEXTS.en.safetyUnchecked begins: the crisis contacts sent when the classifier cannot run (the
+// same kind of interim notice: the real reply follows).
+const CONTACTS_NOTE_START = 'I could not check your message properly just now';
+const isNotice = (text: string) => text === NEED_A_MOMENT || text.startsWith(CONTACTS_NOTE_START);
 const FIRST_USER_ID = 700_001;
 const WARMUP_USER_ID = 790_001;
 
@@ -295,8 +299,8 @@ async function main(): Promise<void> {
       if (got.some((r) => r.chatId !== s.chatId)) misrouted++;
       if (got[0]) replyMs.push(got[0].at - s.sentAt);
     }
-    const notices = replies.filter((r) => r.text === NEED_A_MOMENT).length;
-    const wrong = replies.filter((r) => r.text !== NEED_A_MOMENT && !expectedTexts.has(r.text)).length;
+    const notices = replies.filter((r) => isNotice(r.text)).length;
+    const wrong = replies.filter((r) => !isNotice(r.text) && !expectedTexts.has(r.text)).length;
     const sendErrors = sent.filter((s) => s.sendError).length;
     const userVisibleErrors = lost + duplicates + misrouted + notices + wrong;
 
@@ -328,7 +332,7 @@ async function main(): Promise<void> {
 
     out('');
     out('==== results ====');
-    out(`messages ${sent.length} (send errors ${sendErrors}); answered ${sent.length - lost}; lost ${lost}; duplicates ${duplicates}; misrouted ${misrouted}; wrong replies ${wrong}; "I need a moment" ${notices}`);
+    out(`messages ${sent.length} (send errors ${sendErrors}); answered ${sent.length - lost}; lost ${lost}; duplicates ${duplicates}; misrouted ${misrouted}; wrong replies ${wrong}; "I need a moment" or contacts notes ${notices}`);
     out(`reply time (sent → bot message at the emulator): ${summary(replyMs)}`);
     out(`breaker transitions (provider:gemini), relative to the load start:`);
     for (const l of describeIncidents(gem, t0)) out(`  ${l}`);

@@ -22,7 +22,7 @@
  */
 import { createServer } from 'node:http';
 import { Bot, webhookCallback, type Context } from 'grammy';
-import { Conversation, crisisCheck, localeFromLanguageCode, type Incoming } from '@inner-talk/conversation';
+import { Conversation, crisisCheck, localeFromLanguageCode, TurnDeferredError, type Incoming } from '@inner-talk/conversation';
 import { defaultAdapter, parseGatewayEnv } from '@inner-talk/gateway';
 import { AssessmentStore, connectMongo, ConsentStore, ConversationStore, SessionStore } from '@inner-talk/storage';
 import { parseKeyring, Vault } from '@inner-talk/vault';
@@ -71,7 +71,13 @@ async function main(): Promise<void> {
   const bot = new Bot(token, { client: { apiRoot: required('TELEGRAM_API_ROOT') } });
   const respond = async (ctx: Context, chatId: number, incoming: Incoming) => {
     if (incoming.kind === 'text') ctx.api.sendChatAction(chatId, 'typing').catch(() => undefined);
-    for (const reply of await conversation.handle(incoming)) {
+    // A turn that must wait (the crisis check could not run, storage down) still says what it must
+    // now; the baseline has no queue to run it again, so that is all it says.
+    const replies = await conversation.handle(incoming).catch((error: unknown) => {
+      if (error instanceof TurnDeferredError) return error.interim;
+      throw error;
+    });
+    for (const reply of replies) {
       const keyboard = reply.buttons?.length ? { inline_keyboard: reply.buttons.map((row) => row.map((b) => ({ text: b.label, callback_data: b.action }))) } : undefined;
       await ctx.api.sendMessage(chatId, reply.text, keyboard ? { reply_markup: keyboard } : undefined);
     }

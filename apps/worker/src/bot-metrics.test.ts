@@ -37,7 +37,7 @@ describe('worker bot: Telegram API call latency', () => {
       botInfo: { id: 1, is_bot: true, first_name: 'Bot', username: 'bot' } as UserFromGetMe, // only read by handlers
       conversation: {} as Conversation,
       logger: createLogger({ app: 'test', level: 'silent' }),
-      claimWaitNotice: () => Promise.resolve(true),
+      claimNotice: () => Promise.resolve(true),
       metrics: new ClusterMetricsWriter(redis, prefix),
     });
     await bot.api.sendMessage(4242, 'one');

@@ -1,5 +1,5 @@
 import type { UserFromGetMe } from 'grammy/types';
-import type { Conversation, Incoming, Reply } from '@inner-talk/conversation';
+import { TurnDeferredError, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
 import { startTelegramEmulator, type TelegramEmulator } from '@inner-talk/mocks';
 import { createLogger } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
@@ -49,17 +49,17 @@ describe('worker bot: Telegram adapter', () => {
   });
   afterAll(() => emulator.close());
 
-  function botWith(replies: (incoming: Incoming) => Reply[]) {
+  function botWith(replies: (incoming: Incoming) => Reply[], claimNotice: (updateId: number, kind: 'wait' | 'unchecked') => Promise<boolean> = () => Promise.resolve(true)) {
     const { conversation, seen } = scriptedConversation(replies);
-    const { bot } = createWorkerBot({
+    const { bot, reports } = createWorkerBot({
       token: TOKEN,
       apiRoot: emulator.apiRoot,
       botInfo: { id: 1, is_bot: true, first_name: 'Bot', username: 'inner_talk_bot' } as UserFromGetMe,
       conversation,
       logger: createLogger({ app: 'test', level: 'silent' }),
-      claimWaitNotice: () => Promise.resolve(true),
+      claimNotice,
     });
-    return { bot, seen };
+    return { bot, seen, reports };
   }
 
   const callsSince = (start: number, method: string) => emulator.apiCalls(TOKEN).slice(start).filter((c) => c.method === method);
@@ -107,5 +107,26 @@ describe('worker bot: Telegram adapter', () => {
     expect(callsSince(start, 'answerCallbackQuery').map((c) => c.payload.callback_query_id)).toEqual(['cb30', 'cb31']);
     expect(seen.map((s) => s.kind === 'choice' && s.action)).toEqual(['garbage']);
     expect(callsSince(start, 'sendMessage').map((c) => c.payload.text)).toEqual(['stale']);
+  });
+
+  it('sends a deferred turn\'s contacts as a notice once per update, and its crisis reply as a reply every run', async () => {
+    const start = emulator.apiCalls(TOKEN).length;
+    const claimed = new Set<string>();
+    const claim = (updateId: number, kind: string) => Promise.resolve(!claimed.has(`${kind}${updateId}`) && Boolean(claimed.add(`${kind}${updateId}`)));
+    let reason: 'safety_unchecked' | 'storage_unavailable' = 'safety_unchecked';
+    const { bot, reports } = botWith(() => {
+      throw new TurnDeferredError(reason, [{ text: reason }], null);
+    }, claim);
+    reports.set(40, { repliesSent: 0, waitNoticeSent: false });
+    for (const updateId of [40, 40]) {
+      const error: unknown = await bot.handleUpdate(textUpdate(updateId, 'hi') as never).catch((e: unknown) => e);
+      expect((error as { error?: unknown }).error).toBeInstanceOf(TurnDeferredError);
+    }
+    expect(reports.get(40)).toEqual({ repliesSent: 0, waitNoticeSent: true });
+    reason = 'storage_unavailable';
+    reports.set(41, { repliesSent: 0, waitNoticeSent: false });
+    await bot.handleUpdate(textUpdate(41, 'hi') as never).catch(() => undefined);
+    expect(reports.get(41)).toEqual({ repliesSent: 1, waitNoticeSent: false });
+    expect(callsSince(start, 'sendMessage').map((c) => c.payload.text)).toEqual(['safety_unchecked', 'storage_unavailable']);
   });
 });

@@ -1,7 +1,7 @@
 import { Bot, InputFile, type Context, type Transformer } from 'grammy';
 import type { InlineKeyboardMarkup, UserFromGetMe } from 'grammy/types';
 import { autoRetry } from '@grammyjs/auto-retry';
-import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
+import { localeFromLanguageCode, MAX_ACTION_BYTES, TEXTS, TurnDeferredError, type Conversation, type Incoming, type Reply } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { splitMessage } from '@inner-talk/telegram';
 import { METRICS, type MetricsRecorder, type Logger } from '@inner-talk/telemetry';
@@ -14,8 +14,13 @@ export interface WorkerBotOptions {
   botInfo: UserFromGetMe;
   conversation: Conversation;
   logger: Logger;
-  /** True the first time it is called for an update (cluster-wide): gate for the "I need a moment" notice. */
-  claimWaitNotice(updateId: number): Promise<boolean>;
+  /**
+   * True the first time it is called for an update and kind (cluster-wide): the gate that sends each
+   * interim notice once per update however often its turn waits. `wait` is "I need a moment";
+   * `unchecked` is the crisis contacts sent when the crisis check could not run, which also takes
+   * the `wait` claim (that note already says an answer will follow).
+   */
+  claimNotice(updateId: number, kind: 'wait' | 'unchecked'): Promise<boolean>;
   /** Where the duration of every Bot API call goes (innertalk_telegram_api_seconds); none in unit tests. */
   metrics?: MetricsRecorder;
   /** Installed right above the HTTP call, below auto-retry: they see every attempt (flood control). */
@@ -95,9 +100,17 @@ export function createWorkerBot(options: WorkerBotOptions): { bot: Bot; reports:
     try {
       replies = await options.conversation.handle(incoming);
     } catch (error) {
-      // Every provider is down or cooling down: the job will be delayed until one is back. Tell the
-      // person once, so the silence is not read as being ignored; the real reply follows.
-      if (error instanceof AllProvidersUnavailableError && (await options.claimWaitNotice(ctx.update.update_id))) {
+      const updateId = ctx.update.update_id;
+      if (error instanceof TurnDeferredError) {
+        // The turn waits, but the person hears something now. The crisis reply sent while storage is
+        // down is the turn's first reply (counted, so the re-run skips it); the contacts sent when
+        // the crisis check could not run are a notice, once per update.
+        if (error.reason === 'storage_unavailable') await deliver(ctx, chatId, error.interim);
+        else if (await options.claimNotice(updateId, 'unchecked')) await deliver(ctx, chatId, error.interim, 'notice');
+      } else if (error instanceof AllProvidersUnavailableError && (await options.claimNotice(updateId, 'wait'))) {
+        // The message was checked, but every provider is down or cooling down: the job will be
+        // delayed until one is back. Tell the person once, so the silence is not read as being
+        // ignored; the real reply follows.
         await deliver(ctx, chatId, [{ text: TEXTS[incoming.locale].needAMoment }], 'notice');
       }
       throw error;

@@ -2,6 +2,7 @@ import { Bot, GrammyError } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { Redis } from 'ioredis';
 import { MongoClient, MongoServerSelectionError } from 'mongodb';
+import { TurnDeferredError } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import { ChatInbox, deadLettersKey, type InboxEntry } from '@inner-talk/queue';
 import { ActivePeople, ClusterMetricsWriter, createLogger } from '@inner-talk/telemetry';
@@ -138,6 +139,40 @@ describe('ChatDrainer against real Redis', () => {
     down = false;
     expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
     expect(notified).toEqual([]);
+  });
+
+  it('lets a deferred turn wait without counting an attempt, until it says or after the base backoff', async () => {
+    await push(1, 'm1');
+    let deferrals = 0;
+    behaviour = () => {
+      deferrals += 1;
+      if (deferrals === 1) throw new TurnDeferredError('safety_unchecked', [{ text: 'contacts' }], clock + 7000);
+      if (deferrals <= 4) throw new TurnDeferredError('storage_unavailable', [{ text: 'crisis reply' }], null);
+    };
+    const d = drainer({ maxAttempts: 1 });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 7000, reason: 'safety_unchecked' });
+    for (let i = 0; i < 3; i += 1) expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'retry_at', at: clock + 1000, reason: 'storage_unavailable' });
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(handled).toEqual(['m1']);
+    expect(notified).toEqual([]);
+  });
+
+  it('paces a crisis check that keeps failing on its own with a growing wait, never a dead letter, and forgets the count once done', async () => {
+    await push(1, 'm1');
+    let failing = 5;
+    behaviour = () => {
+      if (failing-- > 0) throw new TurnDeferredError('safety_unchecked', [{ text: 'contacts' }], null);
+    };
+    const d = drainer({ maxAttempts: 1, retryBaseMs: 1_000, retryMaxMs: 6_000 });
+    const waits: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const outcome = await d.drain(chat(), 'job-a');
+      waits.push(outcome.kind === 'retry_at' ? outcome.at - clock : -1);
+    }
+    expect(waits).toEqual([1_000, 2_000, 4_000, 6_000, 6_000]);
+    expect(await d.drain(chat(), 'job-a')).toEqual({ kind: 'drained', turns: 1 });
+    expect(notified).toEqual([]);
+    expect(await redis.exists(inbox.deferralsKey(chat(), 1))).toBe(0);
   });
 
   it('waits out a MongoDB outage without counting an attempt', async () => {

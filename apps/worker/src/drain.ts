@@ -1,5 +1,6 @@
 import { BotError, GrammyError, HttpError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
+import { TurnDeferredError } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError } from '@inner-talk/gateway';
 import type { ChatInbox, InboxEntry } from '@inner-talk/queue';
 import { isStorageUnavailable } from '@inner-talk/storage';
@@ -50,8 +51,11 @@ export type DrainOutcome =
   | { kind: 'drained'; turns: number }
   /** This job did its share (or the process is closing); a new job continues the chat. */
   | { kind: 'handover'; turns: number }
-  /** The head must wait: every provider or the database is unavailable, or a retry is due. The lock is kept until then. */
-  | { kind: 'retry_at'; at: number; reason: 'providers_unavailable' | 'storage_unavailable' | 'telegram_cooldown' | 'failed' }
+  /**
+   * The head must wait: every provider or the database is unavailable, the crisis check could not
+   * run, or a retry is due. The lock is kept until then.
+   */
+  | { kind: 'retry_at'; at: number; reason: 'providers_unavailable' | 'storage_unavailable' | 'safety_unchecked' | 'telegram_cooldown' | 'failed' }
   /** The lock expired under us (e.g. a long stall); whoever took it continues. */
   | { kind: 'lost_lock'; turns: number };
 
@@ -62,7 +66,9 @@ export type DrainOutcome =
  * whatever job runs, it starts at the head.
  *
  * Failures never let later updates overtake: the head is retried with backoff (lock kept), and
- * after `maxAttempts` it becomes a dead letter, the person is told, and the chat moves on.
+ * after `maxAttempts` it becomes a dead letter, the person is told, and the chat moves on. Waiting
+ * that says nothing about the update (every provider unavailable, the database unreachable, a
+ * deferred turn: the crisis check could not run) uses up no attempts.
  * A recipient who blocked the bot (403) is not retried.
  */
 export class ChatDrainer {
@@ -92,7 +98,8 @@ export class ChatDrainer {
       const failure = await this.handleTurn(chat, owner, entries);
       if (failure) return failure;
       turns += 1;
-      const done = await inbox.done(chat, owner, head.updateId, entries.length, true, this.deps.turnKeys?.(chat, `u${head.updateId}`) ?? []);
+      const turnKeys = [...(this.deps.turnKeys?.(chat, `u${head.updateId}`) ?? []), inbox.deferralsKey(chat, head.updateId)];
+      const done = await inbox.done(chat, owner, head.updateId, entries.length, true, turnKeys);
       if (done.kind === 'lost_lock') return { kind: 'lost_lock', turns };
       if (done.kind === 'left' && done.left === 0) return { kind: 'drained', turns };
     }
@@ -124,6 +131,15 @@ export class ChatDrainer {
       return null;
     } catch (error) {
       const cause = unwrap(error);
+      if (cause instanceof TurnDeferredError) {
+        // The person already heard what they need now (the contacts, or the crisis reply); the
+        // message itself waits for the crisis check or the database, attempts untouched.
+        outcome = 'delayed';
+        const at = Math.max(cause.retryAt ?? this.now() + (await this.deferralBackoff(chat, head.updateId, cause)), this.now() + 100);
+        await inbox.acquire(chat, owner, at - this.now() + policy.leaseMs);
+        log.warn({ reason: cause.reason, err: describe(cause.cause) }, 'turn deferred; chat waits');
+        return { kind: 'retry_at', at, reason: cause.reason };
+      }
       if (cause instanceof AllProvidersUnavailableError) {
         // Not a failure of the update: wait for the earliest provider, attempts untouched.
         outcome = 'delayed';
@@ -172,6 +188,20 @@ export class ChatDrainer {
       this.deps.reports.delete(head.updateId);
       await this.record(entries, report, outcome, startedAt, log);
     }
+  }
+
+  /**
+   * How long a deferred turn waits when nothing says when to come back. Storage: the base backoff
+   * (a crisis text waits for its risk event; the database is usually back soon). A crisis check that
+   * failed on its own (a refusal, an unreadable answer) may fail the same way again: the wait grows
+   * like a failure's backoff, so such a message is asked at most every `retryMaxMs`, but never
+   * becomes a dead letter (the person already has the contacts and was told an answer follows).
+   */
+  private async deferralBackoff(chat: string, updateId: number, cause: TurnDeferredError): Promise<number> {
+    const { policy } = this.deps;
+    if (cause.reason !== 'safety_unchecked') return policy.retryBaseMs;
+    const deferrals = await this.deps.inbox.recordDeferral(chat, updateId);
+    return Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** (deferrals - 1));
   }
 
   private async record(entries: InboxEntry[], report: UpdateReport, outcome: string, startedAt: number, log: Logger): Promise<void> {

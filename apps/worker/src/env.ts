@@ -36,7 +36,7 @@ const schema = commonEnv
     TELEGRAM_COOLDOWN_MAX_WAIT_MS: positiveInt(10_000),
     /** Total time one person's message may spend in model calls, across fallbacks. */
     LLM_DEADLINE_MS: positiveInt(45_000),
-    /** Budget of the crisis classifier's model call; a slower answer counts as risk (fail closed). */
+    /** Budget of the crisis classifier's model call; past it the person gets the crisis contacts and the message waits (fail closed). */
     SAFETY_CLASSIFIER_TIMEOUT_MS: positiveInt(5_000),
     /** Silence after which a session ends (with a summary) and the next message starts a new one. */
     SESSION_INACTIVITY_MS: positiveInt(30 * 60_000),

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { Worker } from 'bullmq';
 import { Api } from 'grammy';
-import { Conversation, crisisCheck } from '@inner-talk/conversation';
+import { Conversation, crisisCheck, TurnDeferredError } from '@inner-talk/conversation';
 import { AllProvidersUnavailableError, dataProcessorNames } from '@inner-talk/gateway';
 import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, queueDrain, removeFailedJobsOf } from '@inner-talk/queue';
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
@@ -13,7 +13,8 @@ import { drainPolicy, loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
 import { ChatDrainer, describe, unwrap } from './drain';
 import { DeliveryLedger, plainTextFallback, sharedFloodControl } from './outbound';
-import { deadLetterNotice } from './notices';
+import { deadLetterNotice, noticeClaims } from './notices';
+import { prepareStorage } from './storage-setup';
 import { buildGateway } from './llm';
 import { RedisContextCache } from './context-cache';
 import { RedisUsageLimits } from './usage-limits';
@@ -31,15 +32,18 @@ async function main(): Promise<StopApp> {
   });
 
   const redis = createRedis(env.REDIS_URL, 'worker');
-  const mongo = await connectMongo(env.MONGO_URL, env.MONGO_DB);
+  // Lazy: a worker starts, and answers /sos and crisis texts, while MongoDB cannot be reached.
+  const mongo = await connectMongo(env.MONGO_URL, env.MONGO_DB, { lazy: true });
   const vault = new Vault({ keys: env.encryption.keys, currentKeyId: env.encryption.currentKeyId });
   const store = new ConversationStore(mongo.db, { vault });
   const consents = new ConsentStore(mongo.db);
   const selfChecks = new AssessmentStore(mongo.db, { vault });
   const sessions = new SessionStore(mongo.db, { vault });
-  await store.ensureIndexes();
-  await selfChecks.ensureIndexes();
-  await sessions.ensureIndexes();
+  let shuttingDown = false;
+  const storageReady = prepareStorage([() => store.ensureIndexes(), () => selfChecks.ensureIndexes(), () => sessions.ensureIndexes()], {
+    logger,
+    isClosing: () => shuttingDown,
+  });
 
   const botInfo = await sharedBotInfo(redis, env.REDIS_PREFIX, new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT }));
   // Samples of all turns go to Redis together, one MULTI per 200 ms (see BufferedMetrics).
@@ -89,8 +93,13 @@ async function main(): Promise<StopApp> {
     sessionInactivityMs: env.SESSION_INACTIVITY_MS,
     sessionTokenBudget: env.SESSION_TOKEN_BUDGET,
     historyTokenBudget: env.CONTEXT_HISTORY_TOKENS,
-    // Both layers on every text; an outage of every provider delays the message instead of counting as risk.
-    safety: crisisCheck({ model: llm.gateway, timeoutMs: env.SAFETY_CLASSIFIER_TIMEOUT_MS, isOutage: (error) => error instanceof AllProvidersUnavailableError }),
+    // Both layers on every text. When the classifier cannot answer, the person gets the contacts and
+    // the message waits until a model can classify it (at the earliest when a provider is back).
+    safety: crisisCheck({
+      model: llm.gateway,
+      timeoutMs: env.SAFETY_CLASSIFIER_TIMEOUT_MS,
+      retryAtOf: (error) => (error instanceof AllProvidersUnavailableError ? error.retryAt : null),
+    }),
     llmTimeoutMs: env.LLM_DEADLINE_MS,
     dataProcessors: dataProcessorNames(env.gateway),
   });
@@ -102,14 +111,18 @@ async function main(): Promise<StopApp> {
     logger,
     metrics,
     attemptTransformers: [sharedFloodControl(redis, env.REDIS_PREFIX, { maxWaitMs: env.TELEGRAM_COOLDOWN_MAX_WAIT_MS, chatKeyOf: (chatId) => inbox.pseudonymOf(chatId), metrics })],
-    // One "I need a moment" per update, however often its job is delayed and retried.
-    claimWaitNotice: async (updateId) => (await redis.set(`${env.REDIS_PREFIX}:wait-notice:${updateId}`, '1', 'EX', 86_400, 'NX')) === 'OK',
+    // One "I need a moment" (or contacts note) per update, however often its job is delayed and retried.
+    claimNotice: noticeClaims(redis, env.REDIS_PREFIX),
   });
 
-  const ledger = new DeliveryLedger(redis, env.REDIS_PREFIX, { metrics, sentOnlyNotices: (error) => unwrap(error) instanceof AllProvidersUnavailableError });
+  // Notices are not replies: the re-run of the turn sends its replies in full.
+  const sentOnlyNotices = (error: unknown) => {
+    const cause = unwrap(error);
+    return cause instanceof AllProvidersUnavailableError || (cause instanceof TurnDeferredError && cause.reason === 'safety_unchecked');
+  };
+  const ledger = new DeliveryLedger(redis, env.REDIS_PREFIX, { metrics, sentOnlyNotices });
   bot.api.config.use(plainTextFallback(), ledger.transformer());
 
-  let shuttingDown = false;
   const drainer = new ChatDrainer({
     bot,
     inbox,
@@ -147,7 +160,8 @@ async function main(): Promise<StopApp> {
   worker.on('error', (err) => logger.error({ err: { name: err.name } }, 'worker error'));
 
   const health = createServer((req, res) => {
-    const checks = { redis: () => redis.ping(), mongo: () => mongo.db.command({ ping: 1 }) };
+    // Not ready while MongoDB is down or its indexes are not in place yet; jobs are consumed meanwhile.
+    const checks = { redis: () => redis.ping(), mongo: async () => (await storageReady.check(), await mongo.db.command({ ping: 1 })) };
     if (!handleProbe(req, res, checks, () => shuttingDown)) res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => health.listen(env.HEALTH_PORT, resolve));
@@ -167,6 +181,7 @@ async function main(): Promise<StopApp> {
       await worker.close(true).catch(() => undefined);
     }
     health.close();
+    storageReady.stop();
     await metrics.close();
     await updatesQueue.close().catch(() => undefined);
     await llm.state.close().catch(() => undefined);

@@ -48,7 +48,7 @@ describe('worker bot: private chats only, captions and edits', () => {
       botInfo: { id: standIn.bot.id, is_bot: true, first_name: standIn.bot.firstName, username: standIn.bot.username } as UserFromGetMe,
       conversation,
       logger: createLogger({ app: 'test', level: 'silent' }),
-      claimWaitNotice: () => Promise.resolve(true),
+      claimNotice: () => Promise.resolve(true),
     }));
   });
   afterEach(() => standIn.close());

@@ -2,7 +2,7 @@ import { INSTRUMENT_NOTICE, PHQ9, GAD7, ANSWER_SCALE } from '@inner-talk/assessm
 import { OpenAIChatProvider, ProviderError } from '@inner-talk/llm';
 import { CrisisDetector } from '@inner-talk/safety';
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore } from '@inner-talk/storage';
-import { Conversation, fill, parseAction, SYSTEM_PROMPT, TEXTS, type Locale, type Reply } from './index';
+import { Conversation, crisisCheck, fill, parseAction, SYSTEM_PROMPT, TEXTS, TurnDeferredError, type ConsentMemory, type Locale, type Reply } from './index';
 import { stepPrompt } from './flows/onboarding';
 import { actionsOf, choice, command, DAY, documentsMentioning, nextKey, onboard, splitNotes, startHarness, stopHarness, text, type Harness } from './test-harness';
 
@@ -360,14 +360,129 @@ describe('talk with the two-layer crisis check', () => {
     expect(JSON.stringify(await h.store.riskEventsOf('tg:41'))).not.toContain('goodbye');
   });
 
-  it('fails closed when the classifier errors', async () => {
+  it('fails closed when the classifier errors: the contacts with an honest note now, the message answered when it runs again', async () => {
     await h.consents.grantConsent('tg:42', 'en', new Date(h.clock.now));
+    const message = text('tg:42', 'hello');
     h.llm.script({ status: 500 });
-    const [reply] = await h.conversation.handle(text('tg:42', 'hello'));
+    const error: unknown = await h.conversation.handle(message).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TurnDeferredError);
+    const deferred = error as TurnDeferredError;
+    expect(deferred.reason).toBe('safety_unchecked');
+    expect(deferred.interim.map((r) => r.text)).toEqual([expect.stringContaining(TEXTS.en.safetyUnchecked)]);
+    expect(deferred.interim[0]?.text).toContain('988');
+    expect(deferred.interim[0]?.text).toContain(TEXTS.en.safetyUncheckedOutro);
+    // Nothing is stored for a message nobody could read: no risk event, no message.
+    expect(await h.store.riskEventsOf('tg:42')).toEqual([]);
+    expect(await h.mongo.db.collection('messages').countDocuments({ userId: 'tg:42' })).toBe(0);
+    expect(await h.conversation.handle(message)).toEqual([{ text: 'Mock reply to: hello' }]);
+  });
+
+  it('gives the crisis reply on the run after a failed check when the classifier then finds risk', async () => {
+    await h.consents.grantConsent('tg:43', 'en', new Date(h.clock.now));
+    const message = text('tg:43', 'I said goodbye to everyone [[risk:high]]');
+    h.llm.script({ hang: true });
+    const checked = new Conversation({ ...conversationOptions(h), safety: crisisCheck({ model: modelOf(h), timeoutMs: 300 }) });
+    const started = Date.now();
+    await expect(checked.handle(message)).rejects.toMatchObject({ name: 'TurnDeferredError', reason: 'safety_unchecked' });
+    expect(Date.now() - started).toBeLessThan(1300);
+    const [reply, ...rest] = await checked.handle(message);
+    expect(rest).toEqual([]);
     expect(reply?.text).toContain(TEXTS.en.crisisHigh);
-    expect(await h.store.riskEventsOf('tg:42')).toEqual([expect.objectContaining({ level: 'high', sources: ['classifier_error'] })]);
+    expect(await h.store.riskEventsOf('tg:43')).toEqual([expect.objectContaining({ level: 'high', sources: ['classifier'] })]);
+  });
+
+  it('answers a reply the provider refuses with the fixed supportive text and the contacts', async () => {
+    await h.consents.grantConsent('tg:44', 'ru', new Date(h.clock.now));
+    const refusal = { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'No.' }, finish_reason: 'stop' }] };
+    // The classifier answers as usual; the reply is refused.
+    h.llm.script([{}, { status: 200, body: refusal }]);
+    const message = text('tg:44', 'something the filter dislikes', 'ru');
+    const replies = await h.conversation.handle(message);
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining(TEXTS.ru.replyRefused)]);
+    expect(replies[0]?.text).toContain('8-800-2000-122');
+    // Stored like a reply: the same turn again gives the same answer without the model.
+    const calls = h.llm.stats().requests;
+    expect(await h.conversation.handle(message)).toEqual(replies);
+    expect(h.llm.stats().requests).toBe(calls);
   });
 });
+
+describe('crisis replies while storage does not answer', () => {
+  let h: Harness;
+  let down = false;
+  beforeAll(async () => {
+    h = await startHarness('storage-down');
+  });
+  beforeEach(() => {
+    h.llm.reset();
+    down = false;
+  });
+  afterAll(() => stopHarness(h));
+
+  /** The harness's conversation, whose consent reads hang while `down` (a database past reach waits out server selection). */
+  function conversation(): Conversation {
+    const consents: ConsentMemory = Object.create(h.consents) as ConsentMemory;
+    consents.consentOf = (userId) => (down ? new Promise(() => undefined) : h.consents.consentOf(userId));
+    return new Conversation({ ...conversationOptions(h), consents, urgentStorageWaitMs: 200 });
+  }
+
+  it('sends the crisis reply at once in the channel language, and stores the risk event when the turn runs again', async () => {
+    await h.consents.grantConsent('tg:60', 'en', new Date(h.clock.now));
+    const c = conversation();
+    const message = text('tg:60', 'I want to kill myself', 'en');
+    down = true;
+    const started = Date.now();
+    const error: unknown = await c.handle(message).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error).toMatchObject({ name: 'TurnDeferredError', reason: 'storage_unavailable' });
+    const interim = (error as TurnDeferredError).interim;
+    expect(interim.map((r) => r.text)).toEqual([expect.stringContaining(TEXTS.en.crisisHigh)]);
+    expect(h.llm.stats().requests).toBe(0);
+    expect(await h.store.riskEventsOf('tg:60')).toEqual([]);
+
+    down = false;
+    const replies = await c.handle(message);
+    // The same first reply, so a ledger that counts the turn's replies skips what was sent.
+    expect(replies[0]).toEqual(interim[0]);
+    expect(await h.store.riskEventsOf('tg:60')).toEqual([expect.objectContaining({ level: 'high', sources: ['phrases'] })]);
+  });
+
+  it('keeps the crisis reply first when the disclosure after a long absence joins it', async () => {
+    await h.consents.grantConsent('tg:61', 'en', new Date(h.clock.now - 30 * DAY));
+    await h.consents.markActive('tg:61', new Date(h.clock.now - 30 * DAY));
+    const replies = await conversation().handle(text('tg:61', 'I want to kill myself'));
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining(TEXTS.en.crisisHigh), TEXTS.en.disclosureAfterAbsence]);
+  });
+
+  it('answers /sos at once, and leaves an ordinary text to wait for storage', async () => {
+    down = true;
+    const c = conversation();
+    const started = Date.now();
+    expect((await c.handle(command('tg:62', 'sos', 'ru')))[0]?.text).toContain(TEXTS.ru.sos);
+    expect(Date.now() - started).toBeLessThan(1000);
+    let settled = false;
+    void c.handle(text('tg:62', 'hello')).finally(() => (settled = true)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(settled).toBe(false);
+  });
+});
+
+function modelOf(h: Harness): OpenAIChatProvider {
+  return new OpenAIChatProvider({ apiKey: 'k', model: 'gpt-test', baseURL: h.llm.sdkBaseUrl });
+}
+
+function conversationOptions(h: Harness) {
+  return {
+    model: modelOf(h),
+    memory: h.store,
+    consents: h.consents,
+    selfChecks: h.selfChecks,
+    sessions: h.sessions,
+    safety: crisisCheck({ model: modelOf(h), timeoutMs: 5000 }),
+    llmTimeoutMs: 5000,
+    now: () => new Date(h.clock.now),
+  };
+}
 
 describe('talk: turns, retries and the phrase layer', () => {
   let h: Harness;

@@ -1,4 +1,6 @@
+import { classifyByPhrases } from '@inner-talk/safety';
 import { parseAction } from './actions';
+import { StorageTooSlowError, TurnDeferredError } from './errors';
 import { beforeConsent, isOnboardingAction, languageButtons, stepPrompt } from './flows/onboarding';
 import { answerSelfCheck, startSelfCheck, testMenu } from './flows/self-check';
 import { exportCommand, forgetChoice, forgetCommand } from './flows/data-rights';
@@ -6,11 +8,13 @@ import { invalidateContext } from './flows/context';
 import { deleteSummary, endCommand, historyCommand, newSessionCommand } from './flows/sessions';
 import { talk } from './flows/talk';
 import { editedMessage } from './flows/edit';
-import { sosReply, type Turn } from './flows/turn';
+import { crisisReply, sosReply, type Turn } from './flows/turn';
 import { asLocale, TEXTS, type Locale } from './locales';
 import type { ConsentState, ConversationOptions, Incoming, Reply } from './types';
 
 const DAY_MS = 86_400_000;
+/** Default of `urgentStorageWaitMs`. */
+const URGENT_STORAGE_WAIT_MS = 1_500;
 /** How precisely a person's last activity is kept (see `handle`). */
 const ACTIVITY_RESOLUTION_MS = 60 * 60 * 1000;
 
@@ -27,6 +31,11 @@ const ACTIVITY_RESOLUTION_MS = 60 * 60 * 1000;
  * - The same event (`turnKey`) handled twice gives the same replies and calls the model at most once
  *   after its reply was stored; stale or forged button choices change nothing.
  * - Model failures propagate as ProviderError for the caller's retry policy.
+ * - The crisis reply needs neither storage nor the model: /sos, and a text the offline phrase list
+ *   rates high, wait at most `urgentStorageWaitMs` for the person's consent record. Past that (or
+ *   when the read fails) /sos is answered in the channel's language, and the text's crisis reply
+ *   travels in a TurnDeferredError (`storage_unavailable`): sent at once, and the first reply again
+ *   when the turn runs once storage is back, which then stores its risk event.
  */
 export class Conversation {
   private readonly now: () => Date;
@@ -39,12 +48,19 @@ export class Conversation {
   async handle(incoming: Incoming): Promise<Reply[]> {
     const now = this.now();
     const isSos = incoming.kind === 'command' && incoming.name === 'sos';
+    // Texts, captions (texts too) and edits: whatever a person wrote is read for risk before any storage.
+    const offlineRisk = incoming.kind === 'text' || incoming.kind === 'edit' ? classifyByPhrases(incoming.text).level : 'none';
     let consent: ConsentState | null;
     try {
-      consent = await this.options.consents.consentOf(incoming.userId);
+      const read = this.options.consents.consentOf(incoming.userId);
+      // A down database answers only after the driver's server selection timeout (seconds): a crisis
+      // reply does not wait for that.
+      consent = isSos || offlineRisk === 'high' ? await within(read, this.options.urgentStorageWaitMs ?? URGENT_STORAGE_WAIT_MS) : await read;
     } catch (error) {
-      // /sos must work even when storage does not: answer in the channel's language.
-      if (isSos) return [sosReply(incoming.locale, TEXTS[incoming.locale])];
+      // /sos and the crisis reply must work even when storage does not: answer in the channel's language.
+      const texts = TEXTS[incoming.locale];
+      if (isSos) return [sosReply(incoming.locale, texts)];
+      if (offlineRisk === 'high') throw new TurnDeferredError('storage_unavailable', [crisisReply(texts.crisisHigh, incoming.locale, texts)], null, { cause: error });
       throw error;
     }
     const locale: Locale = asLocale(consent?.locale) ?? incoming.locale;
@@ -70,7 +86,9 @@ export class Conversation {
     const resolutionMs = Math.min(ACTIVITY_RESOLUTION_MS, disclosureAfterMs / 10);
     if (absentFor >= resolutionMs || !consent.lastActiveAt) await this.options.consents.markActive(incoming.userId, now);
     if (absentFor >= disclosureAfterMs && !carriesDisclosure) {
-      return [{ text: turn.texts.disclosureAfterAbsence }, ...replies];
+      // A crisis reply stays first (and is the first reply of every run of the turn, see the class doc).
+      const disclosure = { text: turn.texts.disclosureAfterAbsence };
+      return offlineRisk === 'high' ? [...replies, disclosure] : [disclosure, ...replies];
     }
     return replies;
   }
@@ -137,5 +155,19 @@ export class Conversation {
         }
       }
     }
+  }
+}
+
+/** `work`, or StorageTooSlowError after `ms`; a late failure of `work` is not left unhandled. */
+async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageTooSlowError(ms)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -31,5 +31,7 @@ export { DEFAULT_SESSION_INACTIVITY_MS, DEFAULT_SESSION_TOKEN_BUDGET } from './f
 export { TEXTS, LOCALES, localeFromLanguageCode, fill, placeholdersOf } from './locales';
 export type { Locale, Texts } from './locales';
 export { crisisCheck } from './safety';
+export { SafetyCheckUnavailableError, TurnDeferredError } from './errors';
+export type { DeferReason } from './errors';
 export type { CrisisCheckOptions } from './safety';
 export { isSimpleMessage } from './simple-messages';

@@ -1,4 +1,5 @@
 import type { ChatProvider, ChatRequest } from '@inner-talk/llm';
+import { SafetyCheckUnavailableError } from './errors';
 import { crisisCheck } from './safety';
 
 class OutageError extends Error {
@@ -20,33 +21,37 @@ function model(behaviour: { answer?: string; error?: Error }): ChatProvider & { 
   };
 }
 
-const isOutage = (error: unknown) => error instanceof OutageError;
+const retryAtOf = (error: unknown) => (error instanceof OutageError ? 4242 : null);
 
 describe('crisisCheck', () => {
-  it('runs both layers with the given timeout', async () => {
+  it('runs both layers with the given timeout, thinking off', async () => {
     const m = model({ answer: 'LOW' });
-    expect(await crisisCheck({ model: m, timeoutMs: 1234, isOutage }).assess('hello')).toEqual({ level: 'low', sources: ['classifier'] });
-    expect(m.calls[0]?.timeoutMs).toBe(1234);
+    expect(await crisisCheck({ model: m, timeoutMs: 1234, retryAtOf }).assess('hello')).toEqual({ level: 'low', sources: ['classifier'] });
+    expect(m.calls[0]).toMatchObject({ timeoutMs: 1234, thinkingBudget: 0 });
   });
 
-  it('fails closed on a failure of the call itself', async () => {
-    const check = crisisCheck({ model: model({ error: new Error('timeout') }), timeoutMs: 100, isOutage });
-    expect(await check.assess('hello')).toEqual({ level: 'high', sources: ['classifier_error'] });
+  it('says the check could not run when the classifier call fails, instead of reading it as risk', async () => {
+    const cause = new Error('timeout');
+    const check = crisisCheck({ model: model({ error: cause }), timeoutMs: 100, retryAtOf });
+    const error: unknown = await check.assess('hello').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SafetyCheckUnavailableError);
+    expect(error).toMatchObject({ retryAt: null, cause });
   });
 
-  it('rethrows an outage of every provider, so the message waits instead of counting as risk', async () => {
-    const check = crisisCheck({ model: model({ error: new OutageError() }), timeoutMs: 100, isOutage });
-    await expect(check.assess('hello')).rejects.toBeInstanceOf(OutageError);
-    await expect(check.assess("I can't go on like this")).rejects.toBeInstanceOf(OutageError);
+  it('passes on when every provider can be asked again', async () => {
+    const check = crisisCheck({ model: model({ error: new OutageError() }), timeoutMs: 100, retryAtOf });
+    await expect(check.assess('hello')).rejects.toMatchObject({ name: 'SafetyCheckUnavailableError', retryAt: 4242 });
+    await expect(check.assess("I can't go on like this")).rejects.toBeInstanceOf(SafetyCheckUnavailableError);
   });
 
-  it('answers a high phrase match at once, outage or not', async () => {
-    const check = crisisCheck({ model: model({ error: new OutageError() }), timeoutMs: 100, isOutage });
-    expect(await check.assess('I want to kill myself')).toEqual({ level: 'high', sources: ['phrases', 'classifier_error'] });
+  it('says the check could not run on an unreadable answer', async () => {
+    const check = crisisCheck({ model: model({ answer: 'Sorry, I cannot help with that.' }), timeoutMs: 100 });
+    await expect(check.assess('hello')).rejects.toBeInstanceOf(SafetyCheckUnavailableError);
   });
 
-  it('fails closed on an outage when no outage rule is given', async () => {
-    const check = crisisCheck({ model: model({ error: new OutageError() }), timeoutMs: 100 });
-    expect(await check.assess('hello')).toMatchObject({ level: 'high' });
+  it('answers a high phrase match at once, without the model', async () => {
+    const m = model({ error: new OutageError() });
+    expect(await crisisCheck({ model: m, timeoutMs: 100, retryAtOf }).assess('I want to kill myself')).toEqual({ level: 'high', sources: ['phrases'] });
+    expect(m.calls).toHaveLength(0);
   });
 });

@@ -1,49 +1,39 @@
 import type { ChatProvider } from '@inner-talk/llm';
-import { classifyByPhrases, CrisisDetector } from '@inner-talk/safety';
+import { CrisisDetector } from '@inner-talk/safety';
+import { SafetyCheckUnavailableError } from './errors';
 import type { SafetyCheck } from './types';
 
 export interface CrisisCheckOptions {
   /** The model layer (in the worker: the LLM gateway). */
   model: ChatProvider;
-  /** Budget of one classifier call; past it the call counts as a failure, and failures count as risk. */
+  /** Budget of one classifier call, from asking to the answer. */
   timeoutMs: number;
   /**
-   * True for an error that means "no model can answer right now, try again later" (the gateway's
-   * AllProvidersUnavailableError), as opposed to a failure of this call.
+   * When a model can be asked again, if `error` says so (the gateway's AllProvidersUnavailableError
+   * carries it); null otherwise.
    */
-  isOutage?: (error: unknown) => boolean;
+  retryAtOf?: (error: unknown) => number | null;
 }
 
 /**
- * The crisis check of the conversation: the safety package's two-layer CrisisDetector, which fails
- * closed (a classifier error or timeout counts as high risk).
+ * The crisis check of the conversation: the safety package's two-layer CrisisDetector.
  *
- * One refinement: when the classifier could not run because every provider is unavailable for now
- * (`isOutage`), and the phrase list alone does not already say high risk, the outage error is
- * rethrown instead of being read as risk. The message then waits, unanswered, until a provider is
- * back (the worker delays the job and tells the person it needs a moment) and is classified then.
- * Without this, every message during an outage would get the crisis reply, and a risk event would
- * be stored for each. Nothing is ever answered without both layers having run, and a high phrase
- * match is answered with the crisis reply at once, outage or not.
+ * A high phrase match is answered at once, without the model. Otherwise the classifier must answer:
+ * when it cannot (an error, every provider unavailable, a refusal, no answer in time, an unreadable
+ * answer), `assess` throws SafetyCheckUnavailableError instead of reading the failure as a crisis.
+ * The conversation then gives the person the crisis contacts at once and asks again later, so the
+ * message is classified before it is ever answered, and no risk event is stored for a message
+ * nobody could read.
  */
 export function crisisCheck(options: CrisisCheckOptions): SafetyCheck {
+  const detector = new CrisisDetector({ model: options.model, timeoutMs: options.timeoutMs });
   return {
     async assess(text) {
-      let outage: unknown = null;
-      const watched: ChatProvider = {
-        name: options.model.name,
-        model: options.model.model,
-        complete: async (request) => {
-          try {
-            return await options.model.complete(request);
-          } catch (error) {
-            if (options.isOutage?.(error)) outage = error;
-            throw error;
-          }
-        },
-      };
-      const risk = await new CrisisDetector({ model: watched, timeoutMs: options.timeoutMs }).assess(text);
-      if (outage !== null && classifyByPhrases(text).level !== 'high') throw outage;
+      const risk = await detector.assess(text);
+      if (risk.classifierFailure) {
+        const { cause } = risk.classifierFailure;
+        throw new SafetyCheckUnavailableError(options.retryAtOf?.(cause) ?? null, { cause });
+      }
       return risk;
     },
   };

@@ -215,7 +215,10 @@ export interface AdminConsole {
   refused(userId: string, turnKey: string): Promise<void>;
 }
 
-/** Crisis detection as the conversation needs it (the safety package's CrisisDetector). */
+/**
+ * Crisis detection as the conversation needs it (the safety package's CrisisDetector, see
+ * `crisisCheck`). Throws SafetyCheckUnavailableError when the level cannot be known now.
+ */
 export interface SafetyCheck {
   assess(text: string): Promise<{ level: 'none' | 'low' | 'high'; sources: readonly string[] }>;
 }
@@ -254,6 +257,11 @@ export interface ConversationOptions {
    * the consent question; the worker derives them from the configured LLM chains.
    */
   dataProcessors?: readonly string[];
+  /**
+   * How long /sos and a text the phrase list rates high wait for the consent record before they are
+   * answered without it (the crisis reply needs no storage); default 1.5 s.
+   */
+  urgentStorageWaitMs?: number;
   /** Absence after which the AI disclosure is shown again; default 7 days. */
   disclosureAfterMs?: number;
   now?: () => Date;

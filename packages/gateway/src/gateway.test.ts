@@ -115,6 +115,16 @@ describe('LlmGateway with real SDKs, mock providers and Redis-shared state', () 
     expect(openai.stats().requests).toBe(0);
   });
 
+  it('throws a refusal at once: no other provider is asked to get around it, and it does not count against the provider', async () => {
+    const blocked = { status: 200, body: { promptFeedback: { blockReason: 'SAFETY' } } };
+    gemini.script(Array.from({ length: 4 }, () => blocked));
+    for (let i = 0; i < 4; i++) await expect(gateway.complete(request(`r${i}`))).rejects.toMatchObject({ name: 'ProviderError', kind: 'refused' });
+    expect(openai.stats().requests).toBe(0);
+    expect(calls.map((c) => c.outcome)).toEqual(['refused', 'refused', 'refused', 'refused']);
+    // More refusals than the breaker's failure threshold, and the breaker is still closed.
+    expect((await gateway.complete(request('after'))).provider).toBe('gemini');
+  });
+
   it('says when to come back when every provider is down', async () => {
     gemini.script(Array.from({ length: 3 }, () => ({ status: 500 })));
     openai.script(Array.from({ length: 3 }, () => ({ status: 500 })));

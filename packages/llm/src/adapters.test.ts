@@ -70,7 +70,8 @@ describe.each(CASES)('$provider adapter against its mock', (c) => {
   let provider: ChatProvider;
 
   beforeEach(async () => {
-    server = await c.start({ config: { cachedTokens: 3, reasoningTokens: 2 } });
+    // A mock Gemini that does not think: these cases are about mapping fields (thinking has its own tests).
+    server = await c.start({ config: { cachedTokens: 3, reasoningTokens: 2, thinkingTokens: 0 } });
     provider = c.make(server.sdkBaseUrl);
   });
   afterEach(() => server.close());

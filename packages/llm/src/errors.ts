@@ -2,9 +2,12 @@
  * Why a provider call failed. The kind alone decides what happens next:
  * - provider-side (`timeout`, `rate_limited`, `server`, `connection`) may be retried elsewhere or later
  *   and count against the provider's health;
- * - our side (`bad_request`, `auth`) is never retried and does not count as the provider failing.
+ * - our side (`bad_request`, `auth`) is never retried and does not count as the provider failing;
+ * - `refused`: the provider answered but declined the content (a safety block, a content filter, a
+ *   refusal message). It is a judgement on what was asked, so it is neither retried nor counted
+ *   against the provider's health; the caller answers without the model.
  */
-export type ProviderErrorKind = 'timeout' | 'rate_limited' | 'server' | 'connection' | 'bad_request' | 'auth';
+export type ProviderErrorKind = 'timeout' | 'rate_limited' | 'server' | 'connection' | 'bad_request' | 'auth' | 'refused';
 
 const PROVIDER_SIDE: ReadonlySet<ProviderErrorKind> = new Set(['timeout', 'rate_limited', 'server', 'connection']);
 

@@ -82,13 +82,25 @@ describe('GeminiChatProvider specifics', () => {
     expect(await failure(provider.complete(REQUEST))).toMatchObject({ kind: 'server', status: 502 });
   });
 
-  it('treats a safety block as bad_request and an empty candidate as server', async () => {
+  it('treats a blocked prompt or a safety finish as refused, and an empty candidate or a limit used up by thinking as server', async () => {
     server.script([
       { status: 200, body: { promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 3 } } },
+      { status: 200, body: { candidates: [{ content: { role: 'model' }, finishReason: 'PROHIBITED_CONTENT' }] } },
       { status: 200, body: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'STOP' }] } },
+      { status: 200, body: { candidates: [{ content: { role: 'model' }, finishReason: 'MAX_TOKENS' }], usageMetadata: { thoughtsTokenCount: 5 } } },
     ]);
-    expect((await failure(provider.complete(REQUEST))).kind).toBe('bad_request');
+    expect((await failure(provider.complete(REQUEST))).kind).toBe('refused');
+    expect((await failure(provider.complete(REQUEST))).kind).toBe('refused');
     expect((await failure(provider.complete(REQUEST))).kind).toBe('server');
+    expect((await failure(provider.complete(REQUEST))).kind).toBe('server');
+  });
+
+  it('sends thinkingConfig.thinkingBudget only when the request sets a budget', async () => {
+    await provider.complete({ ...REQUEST, thinkingBudget: 0, maxOutputTokens: 16 });
+    await provider.complete(REQUEST);
+    const [withBudget, without] = server.requests().map((r) => (r.body as { generationConfig?: Record<string, unknown> }).generationConfig);
+    expect(withBudget).toMatchObject({ thinkingConfig: { thinkingBudget: 0 }, maxOutputTokens: 16 });
+    expect(without?.['thinkingConfig']).toBeUndefined();
   });
 
   it('leaves thought parts out of the text and treats missing usage as 0', async () => {

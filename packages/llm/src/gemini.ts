@@ -18,8 +18,9 @@ export interface GeminiChatProviderOptions {
   defaultMaxOutputTokens?: number | undefined;
 }
 
-// Finish/block reasons that mean the model declined our input; anything else without text is a provider fault.
-const DECLINED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']);
+// Finish reasons that mean the model declined the content; anything else without text (e.g.
+// MAX_TOKENS after thinking used up the limit) is a provider fault.
+const DECLINED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT']);
 
 function toContents(request: ChatRequest): Content[] {
   return request.turns.map((turn) => ({ role: turn.role === 'assistant' ? 'model' : 'user', parts: [{ text: turn.text }] }));
@@ -111,6 +112,7 @@ export class GeminiChatProvider implements ChatProvider {
       ...(request.system !== '' ? { systemInstruction: { parts: [{ text: request.system }] } } : {}),
       ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.thinkingBudget !== undefined ? { thinkingConfig: { thinkingBudget: request.thinkingBudget } } : {}),
       // Only our signal bounds the call: an SDK `timeout` would race it and blur the error kind.
       abortSignal: signal,
       httpOptions: { fetch: recordingFetch(transport) },
@@ -122,7 +124,7 @@ export class GeminiChatProvider implements ChatProvider {
     if (text === '') {
       const reason = response.promptFeedback?.blockReason ?? response.candidates?.[0]?.finishReason;
       const declined = response.promptFeedback?.blockReason !== undefined || (reason !== undefined && DECLINED.has(reason));
-      throw new ProviderError(this.name, declined ? 'bad_request' : 'server', `${this.name}: no text in the reply (${reason ?? 'no reason'})`);
+      throw new ProviderError(this.name, declined ? 'refused' : 'server', `${this.name}: no text in the reply (${reason ?? 'no reason'})`);
     }
     return {
       text,

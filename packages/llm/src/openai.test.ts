@@ -60,15 +60,22 @@ describe('OpenAIChatProvider specifics', () => {
     expect(result.usage).toEqual({ inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, reasoningTokens: 0 });
   });
 
-  it('treats a refusal or content filter as bad_request and an empty reply as server', async () => {
+  it('does not send a thinking budget (Chat Completions has none)', async () => {
+    const provider = new OpenAIChatProvider({ apiKey: 'k', model: 'gpt-test', baseURL: server.sdkBaseUrl });
+    await provider.complete({ ...REQUEST, thinkingBudget: 0, maxOutputTokens: 16 });
+    const body = server.requests()[0]!.body as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['max_completion_tokens', 'messages', 'model']);
+  });
+
+  it('treats a refusal or content filter as refused and an empty reply as server', async () => {
     const provider = new OpenAIChatProvider({ apiKey: 'k', model: 'gpt-test', baseURL: server.sdkBaseUrl });
     server.script([
       { status: 200, body: completion({ content: null, refusal: 'I cannot help with that.' }, 'stop') },
       { status: 200, body: completion({ content: null }, 'content_filter') },
       { status: 200, body: completion({ content: '' }, 'stop') },
     ]);
-    expect((await failure(provider.complete(REQUEST))).kind).toBe('bad_request');
-    expect((await failure(provider.complete(REQUEST))).kind).toBe('bad_request');
+    expect((await failure(provider.complete(REQUEST))).kind).toBe('refused');
+    expect((await failure(provider.complete(REQUEST))).kind).toBe('refused');
     expect((await failure(provider.complete(REQUEST))).kind).toBe('server');
   });
 });

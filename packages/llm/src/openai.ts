@@ -44,7 +44,9 @@ function toUsage(usage: ChatCompletion['usage']): TokenUsage {
  * ChatProvider over the OpenAI Chat Completions API (or any compatible endpoint) via the official SDK.
  * Guarantees: exactly one HTTP attempt per complete() (SDK retries off); the call is aborted after
  * request.timeoutMs; every failure is a ProviderError (see mapOpenAIError); the system prompt is sent
- * first, byte for byte; SDK logging is off so keys and message texts never reach the console.
+ * first, byte for byte; SDK logging is off so keys and message texts never reach the console;
+ * `thinkingBudget` is not sent (Chat Completions has no budget in tokens; non-reasoning models do
+ * not think, so the output limit is all theirs); a refusal or content filter is kind 'refused'.
  * The constructor throws ProviderError kind 'auth' when apiKey is empty (fail at startup, not per call).
  */
 export class OpenAIChatProvider implements ChatProvider {
@@ -103,7 +105,7 @@ export class OpenAIChatProvider implements ChatProvider {
       const declined = Boolean(choice?.message?.refusal) || choice?.finish_reason === 'content_filter';
       throw new ProviderError(
         this.name,
-        declined ? 'bad_request' : 'server',
+        declined ? 'refused' : 'server',
         `${this.name}: no text in the reply (finish_reason ${choice?.finish_reason ?? 'missing'})`,
       );
     }

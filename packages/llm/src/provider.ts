@@ -10,6 +10,13 @@ export interface ChatRequest {
   turns: readonly ChatTurn[];
   maxOutputTokens?: number;
   temperature?: number;
+  /**
+   * Tokens the model may spend thinking before it answers; 0 turns thinking off. Gemini 2.5 Flash
+   * thinks by default and its thinking counts against maxOutputTokens, so a call that wants a few
+   * words with a small limit must set 0 or get no text at all. Adapters without a thinking control
+   * ignore it.
+   */
+  thinkingBudget?: number;
   /** Abort the call after this many milliseconds (the adapter raises ProviderError kind 'timeout'). */
   timeoutMs: number;
 }

@@ -188,6 +188,22 @@ export class ChatInbox {
   }
 
   /**
+   * Counts one more time the update had to wait without it being its fault (e.g. the crisis check
+   * could not run) and returns the total so far; this never leads to a dead letter, it only paces
+   * the waiting. Kept under {@link deferralsKey}, which the caller passes to `done` as a turn key.
+   */
+  async recordDeferral(chat: string, updateId: number): Promise<number> {
+    const key = this.deferralsKey(chat, updateId);
+    const [[, count]] = (await this.redis.multi().incr(key).pexpire(key, 7 * 86_400_000).exec()) as [[unknown, number]];
+    return count;
+  }
+
+  /** The key of an update's deferral count (see recordDeferral). */
+  deferralsKey(chat: string, updateId: number): string {
+    return this.key(chat, `deferrals:${updateId}`);
+  }
+
+  /**
    * How many entries the turn starting at `headUpdateId` covers. The first caller fixes it to
    * `proposed`; later callers (a retry after a crash) get the same number, so a coalesced turn
    * whose reply was already stored is never re-cut when more messages have arrived meanwhile.

@@ -1,6 +1,6 @@
-import { OpenAIChatProvider } from '@inner-talk/llm';
-import { startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
-import { classifyByPhrases, CrisisDetector, HOTLINES, parseClassifierAnswer } from './index';
+import { GeminiChatProvider, OpenAIChatProvider, ProviderError } from '@inner-talk/llm';
+import { CLASSIFIER_PROMPT_START, RISK_MARKERS, startMockGemini, startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
+import { classifyByPhrases, CLASSIFIER_PROMPT, ClassifierTimeoutError, CrisisDetector, HOTLINES, parseClassifierAnswer, UnreadableClassifierAnswerError } from './index';
 
 const HIGH = [
   'I want to kill myself',
@@ -43,11 +43,12 @@ describe('phrase layer', () => {
   it.each(NONE)('does not flag "%s"', (text) => expect(classifyByPhrases(text).level).toBe('none'));
 });
 
-it('reads the classifier answer and treats anything unexpected as high', () => {
+it('reads the classifier answer by its first word; anything else is unreadable (null)', () => {
   expect(parseClassifierAnswer(' NONE.')).toBe('none');
   expect(parseClassifierAnswer('low')).toBe('low');
-  expect(parseClassifierAnswer('HIGH')).toBe('high');
-  expect(parseClassifierAnswer('I cannot help with that')).toBe('high');
+  expect(parseClassifierAnswer('HIGH\n')).toBe('high');
+  expect(parseClassifierAnswer('I cannot help with that')).toBeNull();
+  expect(parseClassifierAnswer('')).toBeNull();
 });
 
 it('lists only the verified hotlines', () => {
@@ -74,9 +75,15 @@ describe('two layers with the model classifier (real OpenAI SDK, mock API)', () 
     expect(await detector.assess('I have made my peace and said goodbye to everyone')).toEqual({ level: 'high', sources: ['classifier'] });
   });
 
-  it('keeps the phrase layer when the model disagrees', async () => {
-    server.script(completion('NONE'));
+  it('answers a high phrase match at once, without asking the model', async () => {
+    const before = server.stats().requests;
     expect(await detector.assess('I want to kill myself')).toEqual({ level: 'high', sources: ['phrases'] });
+    expect(server.stats().requests).toBe(before);
+  });
+
+  it('keeps a low phrase match when the model says none', async () => {
+    server.script(completion('NONE'));
+    expect(await detector.assess("I can't go on like this")).toEqual({ level: 'low', sources: ['phrases'] });
   });
 
   it('answers none when both layers do', async () => {
@@ -84,15 +91,66 @@ describe('two layers with the model classifier (real OpenAI SDK, mock API)', () 
     expect(await detector.assess("I'm dying to see the movie")).toEqual({ level: 'none', sources: [] });
   });
 
-  it('fails closed when the classifier errors', async () => {
+  it('fails closed when the classifier errors, and says why', async () => {
     server.script({ status: 500 });
-    expect(await detector.assess('hello')).toEqual({ level: 'high', sources: ['classifier_error'] });
+    const risk = await detector.assess('hello');
+    expect(risk).toMatchObject({ level: 'high', sources: ['classifier_error'] });
+    expect(risk.classifierFailure?.cause).toMatchObject({ name: 'ProviderError', kind: 'server' });
+  });
+
+  it('fails closed when the classifier refuses', async () => {
+    server.script({ status: 200, body: { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'No.' }, finish_reason: 'stop' }] } });
+    const risk = await detector.assess('hello');
+    expect(risk.level).toBe('high');
+    expect(risk.classifierFailure?.cause).toMatchObject({ kind: 'refused' });
+  });
+
+  it('fails closed when the classifier answers something else than the three words', async () => {
+    server.script(completion('I am not able to classify this'));
+    const risk = await detector.assess('hello');
+    expect(risk.level).toBe('high');
+    expect(risk.classifierFailure?.cause).toBeInstanceOf(UnreadableClassifierAnswerError);
   });
 
   it('fails closed when the classifier times out', async () => {
     server.script({ hang: true });
     const started = Date.now();
-    expect(await detector.assess('hello')).toEqual({ level: 'high', sources: ['classifier_error'] });
+    expect(await detector.assess('hello')).toMatchObject({ level: 'high', sources: ['classifier_error'] });
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('gives up on a model layer that ignores its budget once the budget is spent', async () => {
+    const stuck = new CrisisDetector({ model: { name: 'stuck', model: 'stuck', complete: () => new Promise(() => undefined) }, timeoutMs: 200 });
+    const started = Date.now();
+    const risk = await stuck.assess('hello');
+    expect(risk.classifierFailure?.cause).toBeInstanceOf(ClassifierTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('the classifier against Gemini, which thinks by default (real @google/genai SDK, mock API)', () => {
+  let server: MockLlmServer;
+  const gemini = () => new GeminiChatProvider({ apiKey: 'k', model: 'gemini-2.5-flash', baseUrl: server.sdkBaseUrl });
+
+  beforeAll(async () => {
+    server = await startMockGemini();
+  });
+  afterAll(() => server.close());
+
+  it('a few output tokens without turning thinking off get no word back (what the real API does)', async () => {
+    const failure = await gemini()
+      .complete({ system: CLASSIFIER_PROMPT, turns: [{ role: 'user', text: 'hello' }], maxOutputTokens: 5, temperature: 0, timeoutMs: 2000 })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ProviderError);
+    expect(failure).toMatchObject({ kind: 'server', message: expect.stringContaining('MAX_TOKENS') });
+  });
+
+  it('gets its word with thinking off', async () => {
+    expect(CLASSIFIER_PROMPT.startsWith(CLASSIFIER_PROMPT_START)).toBe(true);
+    const detector = new CrisisDetector({ model: gemini(), timeoutMs: 2000 });
+    expect(await detector.assess('hello')).toEqual({ level: 'none', sources: [] });
+    expect(await detector.assess(`I have said goodbye to everyone ${RISK_MARKERS.high}`)).toEqual({ level: 'high', sources: ['classifier'] });
+    const sent = server.requests().map((r) => (r.body as { generationConfig?: Record<string, unknown> }).generationConfig);
+    expect(sent.at(-1)).toMatchObject({ thinkingConfig: { thinkingBudget: 0 }, maxOutputTokens: 16 });
   });
 });

@@ -80,7 +80,7 @@ export const METRICS = {
   waitNotices: {
     kind: 'counter',
     name: 'innertalk_wait_notices_total',
-    help: 'Times a person was told "I need a moment" because every provider was unavailable',
+    help: 'Interim notices while a message waits: "I need a moment" (every provider unavailable) or the crisis contacts (the crisis check could not run)',
     labelNames: [],
   },
   updatesProcessed: {

@@ -1,4 +1,6 @@
+import { ProviderError } from '@inner-talk/llm';
 import { classifyByPhrases } from '@inner-talk/safety';
+import { SafetyCheckUnavailableError, TurnDeferredError } from '../errors';
 import { isSimpleMessage } from '../simple-messages';
 import type { Reply, SessionState } from '../types';
 import { assemblePrompt, longTermContext } from './context';
@@ -17,11 +19,14 @@ const SESSION_MESSAGES_KEPT = 60;
  * crisis reply only — no generated text that could go wrong — and a low one a caring model reply
  * followed by the contacts; either stores a text-free risk event. A person over the message rate or
  * the daily token budget gets a friendly note instead of a model reply, unless the offline phrase
- * list sees risk: then the crisis reply, limits or not. Model failures propagate as ProviderError
- * for the caller's retry policy.
+ * list sees risk: then the crisis reply, limits or not. When the crisis check cannot ask its model,
+ * nothing is stored and TurnDeferredError (`safety_unchecked`) carries the crisis contacts for the
+ * person now; the turn is answered when it runs again. A reply the model refuses (a content filter)
+ * becomes a fixed supportive text with the contacts, stored like a reply. Other model failures
+ * propagate as ProviderError for the caller's retry policy.
  */
 export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
-  const { memory, safety, limits } = turn.deps;
+  const { memory, limits } = turn.deps;
   const { userId, turnKey, locale, texts, now, incoming } = turn;
   if (incoming.text.trim() === '') return [{ text: texts.emptyMessage }];
   const stored = await memory.findReply(userId, turnKey);
@@ -42,7 +47,7 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   // failed read surfaces where it is awaited; the catch only keeps it from counting as unhandled.)
   const openSession = turn.deps.sessions.activeSession(userId);
   openSession.catch(() => undefined);
-  const risk = await safety.assess(incoming.text);
+  const risk = await assessOrDefer(turn);
   if (risk.level !== 'none') {
     await memory.recordRiskEvent({ userId, turnKey, level: risk.level, sources: risk.sources, at: now });
   }
@@ -61,9 +66,36 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   return [...preface, { text: answer }, ...(risk.level === 'low' ? [crisisReply(texts.crisisLow, locale, texts)] : [])];
 }
 
+/** The crisis check; when it cannot run, the person gets the contacts now and the turn waits. */
+async function assessOrDefer(turn: Turn<'text'>): ReturnType<Turn['deps']['safety']['assess']> {
+  try {
+    return await turn.deps.safety.assess(turn.incoming.text);
+  } catch (error) {
+    if (!(error instanceof SafetyCheckUnavailableError)) throw error;
+    const { texts, locale } = turn;
+    throw new TurnDeferredError('safety_unchecked', [crisisReply(texts.safetyUnchecked, locale, texts, texts.safetyUncheckedOutro)], error.retryAt, { cause: error });
+  }
+}
+
+/** The model's answer, or the fixed supportive text with the contacts when the model refuses to answer. */
+async function modelAnswer(turn: Turn<'text'>, request: Parameters<Turn['deps']['model']['complete']>[0]): Promise<{ text: string; tokens: number }> {
+  const { model } = turn.deps;
+  const light = turn.deps.lightModel;
+  try {
+    // Simple messages go to the cheaper tier; if it cannot answer, the main model does.
+    const result = light && isSimpleMessage(turn.incoming.text) ? await light.complete(request).catch(() => model.complete(request)) : await model.complete(request);
+    return { text: result.text, tokens: result.usage.inputTokens + result.usage.outputTokens };
+  } catch (error) {
+    // A refusal is the provider's judgement on the content: asking again would get the same answer,
+    // and "something went wrong" would read as being turned away. The contacts go with it.
+    if (error instanceof ProviderError && error.kind === 'refused') return { text: crisisReply(turn.texts.replyRefused, turn.locale, turn.texts).text, tokens: 0 };
+    throw error;
+  }
+}
+
 async function modelReply(turn: Turn<'text'>, session: SessionState): Promise<string> {
   const sessionId = session.id;
-  const { memory, model, limits } = turn.deps;
+  const { memory, limits } = turn.deps;
   const { userId, turnKey, now, incoming } = turn;
 
   // The session keeps its latest messages, so the history is one read by id (done by the caller).
@@ -71,9 +103,7 @@ async function modelReply(turn: Turn<'text'>, session: SessionState): Promise<st
 
   const prompt = assemblePrompt(await longTermContext(turn), history, incoming.text, turn.deps.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET);
   const request = { ...prompt, timeoutMs: turn.deps.llmTimeoutMs, maxOutputTokens: turn.deps.maxOutputTokens ?? 600 };
-  const light = turn.deps.lightModel;
-  // Simple messages go to the cheaper tier; if it cannot answer, the main model does.
-  const result = light && isSimpleMessage(incoming.text) ? await light.complete(request).catch(() => model.complete(request)) : await model.complete(request);
+  const result = await modelAnswer(turn, request);
   // The reply is timed strictly after the person's message, so history never shows the two out of
   // order. Both are stored in one round trip once the reply exists: until then the message waits in
   // the chat's inbox, and a retried turn stores it then.
@@ -82,7 +112,7 @@ async function modelReply(turn: Turn<'text'>, session: SessionState): Promise<st
     { userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId },
     { userId, turnKey, role: 'assistant', text: result.text, at: answeredAt, sessionId },
   ]);
-  const tokens = result.usage.inputTokens + result.usage.outputTokens;
+  const tokens = result.tokens;
   await recordTurn(turn, session, result.text, answeredAt, tokens);
   await limits?.addTokens(userId, tokens);
   return result.text;

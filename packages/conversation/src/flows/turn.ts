@@ -27,9 +27,9 @@ export function hotlineList(locale: Locale): string {
   return [...HOTLINES[locale].map((h) => `• ${h.label}: ${h.number}`), `• ${HOTLINES_ELSEWHERE[locale]}`].join('\n');
 }
 
-/** A safety message: the intro, the locale's hotlines and the closing line that keeps the door open. */
-export function crisisReply(intro: string, locale: Locale, texts: Texts): Reply {
-  return { text: `${intro}\n\n${hotlineList(locale)}\n\n${texts.crisisOutro}` };
+/** A safety message: the intro, the locale's hotlines and the closing line (by default the one that keeps the door open). */
+export function crisisReply(intro: string, locale: Locale, texts: Texts, outro: string = texts.crisisOutro): Reply {
+  return { text: `${intro}\n\n${hotlineList(locale)}\n\n${outro}` };
 }
 
 /** The /sos answer: always available, before consent too, without the model or any storage. */

@@ -52,6 +52,10 @@ export const en = {
   crisisItem9:
     'Thank you for answering honestly. You said that thoughts of being better off dead or of hurting yourself have come up. That matters, and you do not have to face it alone. Please talk to someone who can help, right now:',
   crisisOutro: 'If you are in danger, please call emergency services. I am here and we can keep talking, at your pace.',
+  safetyUnchecked: 'I could not check your message properly just now, so to be safe, here are people you can talk to right away:',
+  safetyUncheckedOutro: 'I will answer your message as soon as I can.',
+  replyRefused:
+    'I am not able to answer this message myself, but I do not want to leave you alone with it. If things feel heavy, these people can listen and help, right now:',
   sos: 'If you are in danger or thinking about ending your life, please reach out now:',
 
   // --- self-checks ---

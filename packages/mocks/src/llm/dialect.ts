@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { MockUsage } from './reply';
-import type { MockProvider, MockQuotaScope, MockReceivedMessage } from './types';
+import type { MockLlmConfig, MockProvider, MockQuotaScope, MockReceivedMessage } from './types';
 
 /** An API request reduced to what the mock needs, whatever the provider's wire format. */
 export interface ParsedCall {
@@ -9,6 +9,8 @@ export interface ParsedCall {
   messages: MockReceivedMessage[];
   maxOutputTokens: number | null;
   temperature: number | null;
+  /** Gemini's generationConfig.thinkingConfig.thinkingBudget (0 turns thinking off); null when not sent. */
+  thinkingBudget: number | null;
   /** Why the provider would reject the request with 400, or null when it is acceptable. */
   invalid: string | null;
 }
@@ -47,7 +49,8 @@ export interface ProviderDialect {
   quotaBody(scope: MockQuotaScope, info: QuotaInfo): unknown;
   missingKey(): ErrorReply;
   invalidKey(): ErrorReply;
-  successBody(call: ParsedCall, reply: string, usage: MockUsage, seq: number): unknown;
+  /** A successful answer; `config` is the config the request is decided with (e.g. Gemini's thinking). */
+  successBody(call: ParsedCall, reply: string, usage: MockUsage, seq: number, config: MockLlmConfig): unknown;
 }
 
 /** True for a plain JSON object (not null, not an array). */
@@ -68,7 +71,7 @@ export function firstHeader(value: string | string[] | undefined): string | null
 
 /** A call the provider would reject with 400 for the given reason. */
 export function emptyCall(invalid: string, model: string | null = null): ParsedCall {
-  return { model, system: null, messages: [], maxOutputTokens: null, temperature: null, invalid };
+  return { model, system: null, messages: [], maxOutputTokens: null, temperature: null, thinkingBudget: null, invalid };
 }
 
 /** A google.protobuf.Duration in JSON form: "3s", or "2.500s" when not whole seconds. */

@@ -57,12 +57,14 @@ function parseGenerate(body: unknown, route: ApiRoute): ParsedCall {
     return emptyCall('* GenerateContentRequest.system_instruction: invalid Content', model);
   }
   const generation = isRecord(body['generationConfig']) ? body['generationConfig'] : {};
+  const thinking = isRecord(generation['thinkingConfig']) ? generation['thinkingConfig'] : {};
   return {
     model,
     system,
     messages,
     maxOutputTokens: numberOrNull(generation['maxOutputTokens']),
     temperature: numberOrNull(generation['temperature']),
+    thinkingBudget: numberOrNull(thinking['thinkingBudget']),
     invalid: null,
   };
 }
@@ -116,6 +118,24 @@ function quotaError(scope: MockQuotaScope, { model, retryAfterMs }: QuotaInfo) {
   ]);
 }
 
+/**
+ * What is left of a reply once the model has thought, as Gemini 2.5 Flash does: unless the request
+ * sets `thinkingBudget: 0` it spends thinking tokens first (at most a positive budget), and they
+ * count against `maxOutputTokens`. When thinking uses the whole limit there is no text at all and
+ * `finishReason` is MAX_TOKENS (the real API's answer to a classifier asking for 5 tokens); when it
+ * leaves less than the reply needs, the text is cut (about 4 characters a token).
+ */
+function afterThinking(call: ParsedCall, reply: string, replyTokens: number, thinkingTokens: number): { text: string; output: number; thoughts: number; finishReason: string } {
+  const budget = call.thinkingBudget;
+  const wanted = budget === 0 ? 0 : budget !== null && budget > 0 ? Math.min(budget, thinkingTokens) : thinkingTokens;
+  const limit = call.maxOutputTokens ?? Infinity;
+  const thoughts = Math.min(wanted, limit);
+  const room = limit - thoughts;
+  if (replyTokens <= room) return { text: reply, output: replyTokens, thoughts, finishReason: 'STOP' };
+  const text = Array.from(reply).slice(0, room * 4).join('');
+  return { text, output: room, thoughts, finishReason: 'MAX_TOKENS' };
+}
+
 /** Gemini API generateContent (`POST /{v1,v1beta}/models/{model}:generateContent`, x-goog-api-key). */
 export const geminiDialect: ProviderDialect = {
   provider: 'gemini',
@@ -145,16 +165,18 @@ export const geminiDialect: ProviderDialect = {
       ]),
     };
   },
-  successBody(call, reply, usage, seq) {
+  successBody(call, reply, usage, seq, config) {
+    const answer = afterThinking(call, reply, usage.output, config.thinkingTokens);
+    const thoughts = usage.reasoning + answer.thoughts;
     return {
-      candidates: [{ content: { role: 'model', parts: [{ text: reply }] }, finishReason: 'STOP', index: 0 }],
+      candidates: [{ content: answer.text === '' ? { role: 'model' } : { role: 'model', parts: [{ text: answer.text }] }, finishReason: answer.finishReason, index: 0 }],
       usageMetadata: {
         promptTokenCount: usage.input,
         // Gemini reports thoughts separately from candidates; the total includes both.
-        candidatesTokenCount: usage.output,
-        totalTokenCount: usage.input + usage.output + usage.reasoning,
+        candidatesTokenCount: answer.output,
+        totalTokenCount: usage.input + answer.output + thoughts,
         cachedContentTokenCount: usage.cached,
-        thoughtsTokenCount: usage.reasoning,
+        thoughtsTokenCount: thoughts,
       },
       modelVersion: call.model,
       responseId: `mock-${seq}`,

@@ -94,6 +94,7 @@ function parseChat(body: unknown): ParsedCall {
     system: system.length > 0 ? system.join('\n') : null,
     messages,
     maxOutputTokens: numberOrNull(body['max_completion_tokens']) ?? numberOrNull(body['max_tokens']),
+    thinkingBudget: null,
     temperature: numberOrNull(body['temperature']),
     invalid: null,
   };

@@ -52,7 +52,7 @@ const GENERATE = {
     { role: 'user', parts: [{ text: 'second question' }] },
   ],
   systemInstruction: { parts: [{ text: 'sys' }] },
-  generationConfig: { maxOutputTokens: 64, temperature: 0.2 },
+  generationConfig: { maxOutputTokens: 64, temperature: 0.2, thinkingConfig: { thinkingBudget: 0 } },
 };
 
 describe('mock OpenAI', () => {
@@ -163,6 +163,40 @@ describe('mock Gemini', () => {
         status: 'INVALID_ARGUMENT',
         details: [expect.objectContaining({ reason: 'API_KEY_INVALID' })],
       },
+    });
+  });
+
+  describe('thinks first, as Gemini 2.5 Flash does, unless thinkingBudget is 0', () => {
+    const classify = (generationConfig: Record<string, unknown>) => ({
+      contents: [{ role: 'user', parts: [{ text: 'hello' }] }],
+      systemInstruction: { parts: [{ text: 'You are a safety classifier. Answer with one word.' }] },
+      generationConfig,
+    });
+    type Body = { candidates: { content: { parts?: { text: string }[] }; finishReason: string }[]; usageMetadata: Record<string, number> };
+
+    it('spends the whole small limit on thinking: no text part, finishReason MAX_TOKENS', async () => {
+      const server = await gemini();
+      const body = (await (await generate(server, classify({ maxOutputTokens: 5 }))).json()) as Body;
+      expect(body.candidates[0]).toMatchObject({ content: { role: 'model' }, finishReason: 'MAX_TOKENS' });
+      expect(body.candidates[0]?.content.parts).toBeUndefined();
+      expect(body.usageMetadata).toMatchObject({ thoughtsTokenCount: 5, candidatesTokenCount: 0 });
+    });
+
+    it('answers the word with thinking off', async () => {
+      const server = await gemini();
+      const body = (await (await generate(server, classify({ maxOutputTokens: 16, thinkingConfig: { thinkingBudget: 0 } }))).json()) as Body;
+      expect(body.candidates[0]).toMatchObject({ content: { parts: [{ text: 'NONE' }] }, finishReason: 'STOP' });
+      expect(body.usageMetadata['thoughtsTokenCount']).toBe(0);
+    });
+
+    it('cuts the text when thinking leaves less than the reply needs, and thinks as configured', async () => {
+      const server = await gemini({ config: { thinkingTokens: 10 } });
+      const cut = (await (await generate(server, { ...GENERATE, generationConfig: { maxOutputTokens: 12 } })).json()) as Body;
+      expect(cut.candidates[0]).toMatchObject({ content: { parts: [{ text: 'Mock rep' }] }, finishReason: 'MAX_TOKENS' });
+      expect(cut.usageMetadata).toMatchObject({ thoughtsTokenCount: 10, candidatesTokenCount: 2 });
+      const roomy = (await (await generate(server, { ...GENERATE, generationConfig: { maxOutputTokens: 600 } })).json()) as Body;
+      expect(roomy.candidates[0]).toMatchObject({ content: { parts: [{ text: 'Mock reply to: second question' }] }, finishReason: 'STOP' });
+      expect(roomy.usageMetadata['thoughtsTokenCount']).toBe(10);
     });
   });
 

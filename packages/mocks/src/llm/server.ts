@@ -252,7 +252,7 @@ class MockServerCore {
     if (call.invalid !== null) return this.reply(400, this.dialect.errorBody(400, call.invalid), 0, fault, headers);
     const reply = mockReplyText(call.messages, call.system);
     const usage = mockUsage(promptText(call), reply, config.cachedTokens, config.reasoningTokens);
-    return this.reply(200, this.dialect.successBody(call, reply, usage, seq), delayMs, fault, headers);
+    return this.reply(200, this.dialect.successBody(call, reply, usage, seq, config), delayMs, fault, headers);
   }
 
   private reply(status: number, body: unknown, delayMs: number, fault: MockFaultSource | null, headers: Record<string, string> = {}): Decision {

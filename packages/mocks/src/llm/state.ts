@@ -6,6 +6,7 @@ export const DEFAULT_CONFIG: MockLlmConfig = {
   latency: { kind: 'none' },
   cachedTokens: 0,
   reasoningTokens: 0,
+  thinkingTokens: 64,
   seed: 1,
   validApiKeys: null,
   errorRate: 0,

@@ -43,8 +43,15 @@ export interface MockLlmConfig {
   latency: LatencySpec;
   /** Reported as cached input tokens (capped at the input estimate). */
   cachedTokens: number;
-  /** Reported as reasoning/thought tokens. */
+  /** Reported as reasoning/thought tokens (on top of Gemini's `thinkingTokens`). */
   reasoningTokens: number;
+  /**
+   * Gemini only: thinking tokens a request spends from its `maxOutputTokens` before any text, unless
+   * it sets `thinkingConfig.thinkingBudget: 0` (a positive budget caps them), reported in
+   * `thoughtsTokenCount`. Gemini 2.5 Flash thinks by default, so the default is 64: a request asking
+   * for a few tokens without turning thinking off gets no text and `finishReason: MAX_TOKENS`.
+   */
+  thinkingTokens: number;
   /**
    * Seed of the latency RNG and of the separate fault RNG. Setting it restarts both sequences; setting the
    * latency restarts the latency one, setting any of the three rates restarts the fault one.

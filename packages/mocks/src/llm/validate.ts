@@ -87,6 +87,7 @@ export function parseConfigPatch(value: unknown): Partial<MockLlmConfig> {
         break;
       case 'cachedTokens':
       case 'reasoningTokens':
+      case 'thinkingTokens':
       case 'seed':
         patch[key] = Math.floor(nonNegative(field, key));
         break;
