@@ -14,6 +14,8 @@
 import net from 'node:net';
 import { MongoClient } from 'mongodb';
 import { TEXTS } from '@inner-talk/conversation';
+import { ConversationStore } from '@inner-talk/storage';
+import { parseKeyring, Vault } from '@inner-talk/vault';
 import { isClassifierRequest, RISK_MARKERS, startMockGemini, startStrictBotApi, type MockLlmServer, type StrictBotApi } from '@inner-talk/mocks';
 import { freePort, privateMessageUpdate, serviceUrls, uniquePrefix, waitFor, type TelegramPerson } from '@inner-talk/testkit';
 import { clearClusterData, grantConsents, startLocalCluster, type LocalCluster } from './index';
@@ -235,7 +237,9 @@ describe('MongoDB cannot be reached', () => {
     await door!.open();
     const events = mongo.db(h!.prefix).collection('risk_events');
     await waitFor(async () => (await events.countDocuments({ userId: `tg:${EVE.id}` })) > 0 || null, { timeoutMs: 60_000, message: 'the risk event stored' });
-    expect(await events.find({ userId: `tg:${EVE.id}` }, { projection: { _id: 0, level: 1, sources: 1 } }).toArray()).toEqual([{ level: 'high', sources: ['phrases'] }]);
+    // Level and sources are sealed at rest: read them as the workers do, with the cluster's keyring.
+    const opened = await new ConversationStore(mongo.db(h!.prefix), { vault: new Vault(parseKeyring(h!.cluster!.keyring)) }).riskEventsOf(`tg:${EVE.id}`);
+    expect(opened.map((e) => ({ level: e.level, sources: e.sources }))).toEqual([{ level: 'high', sources: ['phrases'] }]);
     await sleep(SETTLE_MS);
     // The re-run's crisis reply was the one already sent: it is not sent again.
     expect(textsTo(h!, EVE)).toEqual([crisis.text]);
