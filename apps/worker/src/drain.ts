@@ -193,9 +193,11 @@ export class ChatDrainer {
   /**
    * How long a deferred turn waits when nothing says when to come back. Storage: the base backoff
    * (a crisis text waits for its risk event; the database is usually back soon). A crisis check that
-   * failed on its own (a refusal, an unreadable answer) may fail the same way again: the wait grows
-   * like a failure's backoff, so such a message is asked at most every `retryMaxMs`, but never
-   * becomes a dead letter (the person already has the contacts and was told an answer follows).
+   * failed on its own (a provider error or timeout on this message, with no time to come back given)
+   * may fail again: the wait grows like a failure's backoff, so such a
+   * message is asked at most every `retryMaxMs`, but never becomes a dead letter (the person already
+   * has the contacts and was told an answer follows). Failures that would repeat for ever (a
+   * refusal, an unreadable answer) never get here: the crisis check fails closed on them at once.
    */
   private async deferralBackoff(chat: string, updateId: number, cause: TurnDeferredError): Promise<number> {
     const { policy } = this.deps;

@@ -391,6 +391,19 @@ describe('talk with the two-layer crisis check', () => {
     expect(await h.store.riskEventsOf('tg:43')).toEqual([expect.objectContaining({ level: 'high', sources: ['classifier'] })]);
   });
 
+  it.each([
+    ['refuses the message', { status: 200, body: { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'No.' }, finish_reason: 'stop' }] } }],
+    ['answers something unreadable', { status: 200, body: { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: 'I am not able to assess this.' }, finish_reason: 'stop' }] } }],
+  ])('fails closed at once when the classifier %s: asking again would fail the same way and hold the chat', async (_, answer) => {
+    const userId = `tg:45${_.length}`;
+    await h.consents.grantConsent(userId, 'en', new Date(h.clock.now));
+    h.llm.script(answer);
+    const [reply, ...rest] = await h.conversation.handle(text(userId, 'everything is grey and quiet now'));
+    expect(rest).toEqual([]);
+    expect(reply?.text).toContain(TEXTS.en.crisisHigh);
+    expect(await h.store.riskEventsOf(userId)).toEqual([expect.objectContaining({ level: 'high', sources: ['classifier_error'] })]);
+  });
+
   it('answers a reply the provider refuses with the fixed supportive text and the contacts', async () => {
     await h.consents.grantConsent('tg:44', 'ru', new Date(h.clock.now));
     const refusal = { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'No.' }, finish_reason: 'stop' }] };

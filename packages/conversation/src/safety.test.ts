@@ -1,4 +1,4 @@
-import type { ChatProvider, ChatRequest } from '@inner-talk/llm';
+import { ProviderError, type ChatProvider, type ChatRequest } from '@inner-talk/llm';
 import { SafetyCheckUnavailableError } from './errors';
 import { crisisCheck } from './safety';
 
@@ -44,8 +44,15 @@ describe('crisisCheck', () => {
     await expect(check.assess("I can't go on like this")).rejects.toBeInstanceOf(SafetyCheckUnavailableError);
   });
 
-  it('says the check could not run on an unreadable answer', async () => {
-    const check = crisisCheck({ model: model({ answer: 'Sorry, I cannot help with that.' }), timeoutMs: 100 });
+  it('fails closed at once on an unreadable answer or a refusal: asking again would only repeat it', async () => {
+    const unreadable = crisisCheck({ model: model({ answer: 'Sorry, I cannot help with that.' }), timeoutMs: 100 });
+    expect(await unreadable.assess('hello')).toEqual({ level: 'high', sources: ['classifier_error'] });
+    const refusing = crisisCheck({ model: model({ error: new ProviderError('fake', 'refused', 'declined') }), timeoutMs: 100 });
+    expect(await refusing.assess('hello')).toEqual({ level: 'high', sources: ['classifier_error'] });
+  });
+
+  it('says the check could not run when the provider fails for a passing reason', async () => {
+    const check = crisisCheck({ model: model({ error: new ProviderError('fake', 'server', 'HTTP 500') }), timeoutMs: 100 });
     await expect(check.assess('hello')).rejects.toBeInstanceOf(SafetyCheckUnavailableError);
   });
 
