@@ -19,6 +19,17 @@ const HIGH = [
   'я опять режу себя',
   'мысли о самоубийстве не отпускают',
   'Хочется умереть',
+  // The idiom filter must not erase real statements.
+  'I want to die for real',
+  'I deserve to die for what I did',
+  // Free Russian word order and inflection.
+  'жить не хочу',
+  'покончу с собой',
+  // Obfuscation: homoglyphs, zero-width characters, spaced letters, a phrase split across merged messages.
+  'хочу умeрeть',
+  'ki\u200bll myself',
+  's u i c i d e',
+  'i want\nto die',
 ];
 
 const LOW = ["I can't go on like this", 'I am a burden to everyone', 'Больше не могу, не вижу выхода', 'я никому не нужна'];
@@ -35,12 +46,45 @@ const NONE = [
   'Мне тревожно перед собеседованием',
   'take my dog for a walk',
   'You will kill it at the interview',
+  "I'm dying to see it",
 ];
 
 describe('phrase layer', () => {
   it.each(HIGH)('flags "%s" as high', (text) => expect(classifyByPhrases(text).level).toBe('high'));
   it.each(LOW)('flags "%s" as low', (text) => expect(classifyByPhrases(text).level).toBe('low'));
   it.each(NONE)('does not flag "%s"', (text) => expect(classifyByPhrases(text).level).toBe('none'));
+
+  it('discards a hit only when an idiom covers all of it', () => {
+    expect(classifyByPhrases('I want to die of laughter every time I see that video').level).toBe('none');
+    expect(classifyByPhrases('I want to die, and this time it is not a figure of speech').level).toBe('high');
+  });
+
+  it('names the rules that fired, never the text', () => {
+    const result = classifyByPhrases('хочу покончить с собой');
+    expect(result.rules).toContain('ru.direct.pokonchit_s_soboy');
+    expect(result.rules.join(' ')).not.toContain('хочу');
+    expect(classifyByPhrases('what should I cook tonight').rules).toEqual([]);
+  });
+
+  it('leaves a message about someone else to the model layer', () => {
+    expect(classifyByPhrases('my friend said she wants to die, how can I help her').level).toBe('none');
+    expect(classifyByPhrases('my mom would be better off without me').level).toBe('high');
+  });
+
+  it('never throws, whatever it is given', () => {
+    for (const input of ['', ' ', '\u200b', 'a'.repeat(20_000), '\uD800', null as unknown as string, 42 as unknown as string]) {
+      expect(() => classifyByPhrases(input)).not.toThrow();
+    }
+  });
+
+  it('stays well under a millisecond per typical message', () => {
+    const messages = [...HIGH, ...LOW, ...NONE];
+    for (const m of messages) classifyByPhrases(m);
+    const started = performance.now();
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) for (const m of messages) classifyByPhrases(m);
+    expect((performance.now() - started) / (rounds * messages.length)).toBeLessThan(1);
+  });
 });
 
 it('reads the classifier answer and treats anything unexpected as high', () => {
@@ -71,7 +115,14 @@ describe('two layers with the model classifier (real OpenAI SDK, mock API)', () 
 
   it('raises the level when only the model sees the risk', async () => {
     server.script(completion('HIGH'));
-    expect(await detector.assess('I have made my peace and said goodbye to everyone')).toEqual({ level: 'high', sources: ['classifier'] });
+    const quiet = 'Everything feels quiet now, I know what I will do';
+    expect(classifyByPhrases(quiet).level).toBe('none');
+    expect(await detector.assess(quiet)).toEqual({ level: 'high', sources: ['classifier'] });
+  });
+
+  it('reports both layers when both see the risk', async () => {
+    server.script(completion('HIGH'));
+    expect(await detector.assess('I have made my peace and said goodbye to everyone')).toEqual({ level: 'high', sources: ['phrases', 'classifier'] });
   });
 
   it('keeps the phrase layer when the model disagrees', async () => {

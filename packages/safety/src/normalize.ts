@@ -1,0 +1,175 @@
+/**
+ * Text normalisation for the offline crisis layer. People who write about harming themselves often
+ * disguise the words (to get past filters, or out of shame): homoglyphs from the other alphabet,
+ * zero-width characters, leetspeak, letters spaced apart, stretched letters. The phrase rules match
+ * the normalised forms, never the raw text.
+ *
+ * Hand-written rather than a library: the folding has to be script-aware per word (a Latin "p"
+ * inside a Russian word is "р", inside an English word it stays "p"), which confusable-skeleton
+ * libraries do not do, and the whole step must stay pure, synchronous and dependency-free.
+ */
+
+export interface NormalizedText {
+  /** The message exactly as received. */
+  raw: string;
+  /** The fully normalised text (single letters joined, 3+ repeated letters squeezed to one). */
+  text: string;
+  /**
+   * Every form the rules should see, `text` first. Joining spaced letters and squeezing repeats
+   * can also destroy a real phrase ("а я с собой…" joins "а я с"; "killll" squeezes to "kil"), so
+   * the forms without those steps are kept when they differ.
+   */
+  forms: readonly string[];
+  /**
+   * Runs of letters that were spaced apart evenly, joined without any gap ("i w a n t t o d i e" →
+   * "iwanttodie"): word boundaries inside them cannot be recovered, so they are matched as a whole.
+   */
+  spacedRuns: readonly string[];
+}
+
+// Unicode category Cf (format characters): zero-width space/joiners, word joiner, BOM, soft
+// hyphen, bidi marks. Invisible in a chat, so they only ever serve to split a word.
+const FORMAT_CHARS = /\p{Cf}/gu;
+const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u02B9\u0060\u00B4\u2032]/g;
+
+/** Latin letters (and digits) that look like a Cyrillic letter, for words that are mostly Cyrillic. */
+const TO_CYRILLIC: Readonly<Record<string, string>> = {
+  a: 'а', b: 'в', c: 'с', e: 'е', h: 'н', k: 'к', m: 'м', o: 'о', p: 'р', t: 'т', x: 'х', y: 'у',
+  u: 'и', n: 'п', r: 'г', i: 'и',
+  '0': 'о', '3': 'з', '4': 'ч', '6': 'б',
+};
+
+/** Cyrillic letters (and digits, leetspeak) that look like a Latin letter, for words that are mostly Latin. */
+const TO_LATIN: Readonly<Record<string, string>> = {
+  а: 'a', в: 'b', с: 'c', е: 'e', н: 'h', к: 'k', м: 'm', о: 'o', р: 'p', т: 't', х: 'x', у: 'y',
+  і: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ӏ: 'l', г: 'r', п: 'n', и: 'u',
+  '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's',
+};
+
+/** Greek lookalikes are folded to Latin first and then treated like any other Latin letter. */
+const GREEK_TO_LATIN: Readonly<Record<string, string>> = {
+  α: 'a', ο: 'o', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ρ: 'p', τ: 't', υ: 'u', χ: 'x', β: 'b', μ: 'm',
+};
+
+/** Small capitals ("ᴋɪʟʟ ᴍʏsᴇʟғ"), which NFKC leaves alone. */
+const SMALL_CAPITALS: Readonly<Record<string, string>> = {
+  ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ғ: 'f', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm',
+  ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ǫ: 'q', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
+};
+
+const LATIN = /\p{Script=Latin}/u;
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+const WORD = /[\p{L}\p{N}@$]+/gu;
+const HAS_LETTER = /\p{L}/u;
+// A digit right after a letter ("k1ll", "d13", "у6ить") marks leetspeak; "20mg" or "9этажа" is a number.
+const LEET_DIGIT = /\p{L}[0-9@$]/u;
+
+type Script = 'latin' | 'cyrillic';
+
+function dominantScript(text: string): Script {
+  let latin = 0;
+  let cyrillic = 0;
+  for (const ch of text) {
+    if (LATIN.test(ch)) latin++;
+    else if (CYRILLIC.test(ch)) cyrillic++;
+  }
+  return cyrillic > latin ? 'cyrillic' : 'latin';
+}
+
+/** Decides which alphabet a mixed word was meant in: letters with no lookalike decide, then the majority. */
+function wordScript(word: string, fallback: Script): Script {
+  let latin = 0;
+  let cyrillic = 0;
+  let latinOnly = 0;
+  let cyrillicOnly = 0;
+  for (const ch of word) {
+    if (LATIN.test(ch)) {
+      latin++;
+      if (!(ch in TO_CYRILLIC)) latinOnly++;
+    } else if (CYRILLIC.test(ch)) {
+      cyrillic++;
+      if (!(ch in TO_LATIN)) cyrillicOnly++;
+    }
+  }
+  if (latinOnly > 0 && cyrillicOnly === 0) return 'latin';
+  if (cyrillicOnly > 0 && latinOnly === 0) return 'cyrillic';
+  if (latin !== cyrillic) return latin > cyrillic ? 'latin' : 'cyrillic';
+  return fallback;
+}
+
+function foldWord(word: string, fallback: Script): string {
+  const mixed = LATIN.test(word) && CYRILLIC.test(word);
+  const leet = HAS_LETTER.test(word) && LEET_DIGIT.test(word);
+  if (!mixed && !leet) return word;
+  const script = wordScript(word, fallback);
+  const table = script === 'latin' ? TO_LATIN : TO_CYRILLIC;
+  let out = '';
+  for (const ch of word) {
+    const isOther = script === 'latin' ? CYRILLIC.test(ch) : LATIN.test(ch);
+    const isDigit = /[0-9@$]/.test(ch);
+    out += (isOther || (leet && isDigit)) && table[ch] !== undefined ? table[ch] : ch;
+  }
+  return out;
+}
+
+/**
+ * Joins runs of three or more single letters ("s u i c i d e", "у б и т ь  с е б я"). Within one
+ * run the narrowest gap separates letters and any wider gap separates words.
+ */
+function joinSpacedLetters(text: string): string {
+  return text.replace(/(?<![\p{L}\p{N}])\p{L}(?:[ \t]+\p{L}(?![\p{L}\p{N}])){2,}/gu, (run) => {
+    const gaps = run.match(/[ \t]+/g) ?? [];
+    const narrowest = Math.min(...gaps.map((g) => g.length));
+    return run.replace(/[ \t]+/g, (gap) => (gap.length > narrowest ? ' ' : ''));
+  });
+}
+
+/** The letters of each evenly spaced run ("s u i c i d e"), joined without gaps. */
+function spacedRuns(text: string): string[] {
+  const runs: string[] = [];
+  for (const m of text.matchAll(/(?<![\p{L}\p{N}])\p{L}(?:[ \t]+\p{L}(?![\p{L}\p{N}])){3,}/gu)) runs.push(m[0].replace(/[ \t]+/g, ''));
+  return runs;
+}
+
+function foldWords(text: string): string {
+  const fallback = dominantScript(text);
+  return text.replace(WORD, (word) => foldWord(word, fallback));
+}
+
+function collapseWhitespace(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Normalises one message for matching: NFKC; format characters (Cf) removed; typographic
+ * apostrophes unified; lower case; ё → е; Latin/Cyrillic homoglyphs and leetspeak folded inside
+ * mixed words toward the word's own script; spaced-apart letters joined; 3+ repeated letters
+ * squeezed; whitespace (including the "\n" between merged messages) collapsed to one space.
+ * Pure; never throws; keeps the raw text.
+ */
+export function normalizeText(raw: string): NormalizedText {
+  let base = String(raw ?? '')
+    .normalize('NFKC')
+    .replace(FORMAT_CHARS, '')
+    .replace(APOSTROPHES, "'")
+    // A capital I or a pipe right after a small letter stands for "l" ("kiII", "ki||"); "!" between letters for "i".
+    .replace(/(?<=\p{Ll})[I|]+/gu, (run) => 'l'.repeat(run.length))
+    .replace(/(?<=\p{L})!(?=\p{L})/gu, 'i')
+    .toLowerCase()
+    .replace(/[ᴀʙᴄᴅᴇғɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ]/gu, (ch) => SMALL_CAPITALS[ch] ?? ch)
+    .replace(/ё/g, 'е')
+    .replace(/[αοεικνρτυχβμ]/g, (ch) => GREEK_TO_LATIN[ch] ?? ch);
+  base = base.replace(/[\t\r\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]/g, ' ');
+
+  const variants = new Set<string>();
+  const joined = joinSpacedLetters(base);
+  for (const spacing of joined === base ? [base] : [joined, base]) {
+    const folded = foldWords(spacing);
+    const squeezedToOne = folded.replace(/(\p{L})\1{2,}/gu, '$1');
+    variants.add(collapseWhitespace(squeezedToOne));
+    if (squeezedToOne !== folded) variants.add(collapseWhitespace(folded.replace(/(\p{L})\1{2,}/gu, '$1$1')));
+  }
+  const forms = [...variants];
+  const runs = spacedRuns(base).map((run) => foldWords(run).replace(/(\p{L})\1{2,}/gu, '$1'));
+  return { raw: String(raw ?? ''), text: forms[0] ?? '', forms, spacedRuns: runs };
+}
