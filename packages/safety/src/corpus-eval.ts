@@ -95,6 +95,9 @@ export function evaluateCorpus(items: readonly CorpusItem[], classify: (text: st
   return { metrics: { risk, recall: risk === 0 ? 1 : caught / risk, ordinary, falseAlarmRate: ordinary === 0 ? 0 : alarms / ordinary, missedByCategory }, misses };
 }
 
+/** Where the corpus lives in this package. */
+export const CORPUS_DIR = join(__dirname, '..', 'corpus');
+
 export function corpusFile(dir: string, part: CorpusPart, language: CorpusLanguage): string {
   return join(dir, `${part}.${language}.jsonl`);
 }

@@ -94,6 +94,7 @@ export const EN_RULES: readonly Rule[] = [
 
   // ── hopelessness (low) ───────────────────────────────────────────────────────────────────
   { name: 'en.hopeless.cant_go_on', category: 'hopelessness', level: 'low', match: rx(r`\b(?:i can'?t|cannot|i can not|i cant)\s+(?:go on|keep going|carry on|do this anymore|do this any more|live like this|take (?:it|this) (?:anymore|any more) i'?m done)\b`) },
+  { name: 'en.hopeless.cant_anymore', category: 'hopelessness', level: 'low', match: rx(r`\bi (?:just )?(?:can'?t|cannot|cant)(?: (?:do|take) (?:it|this))? (?:anymore|any more)\b(?=\s*(?:$|[.!…]))`) },
   { name: 'en.hopeless.meaningless', category: 'hopelessness', level: 'low', match: rx(r`\b(?:nothing|life|my life|everything)\s+(?:matters anymore|is pointless|is meaningless|has no meaning|is hopeless)\b|\bno way out\b|\bno hope left\b`) },
 
   // ── euphemisms and slang ─────────────────────────────────────────────────────────────────
