@@ -6,5 +6,7 @@ export { parseCorpus, evaluateCorpus, evaluateCorpusDir, readCorpus, corpusFile,
 export type { CorpusItem, CorpusMetrics, CorpusReport, CorpusPart, CorpusLanguage, Miss } from './corpus-eval';
 export { CrisisDetector, parseClassifierAnswer, CLASSIFIER_PROMPT } from './classifier';
 export type { RiskAssessment, RiskSource, CrisisDetectorOptions } from './classifier';
+export { checkReply } from './reply-check';
+export type { ReplyCheck } from './reply-check';
 export { HOTLINES } from './hotlines';
 export type { Hotline } from './hotlines';
