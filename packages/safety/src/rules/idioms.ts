@@ -18,10 +18,12 @@ export const IDIOMS: readonly Idiom[] = [
   { name: 'en.self_idioms', match: rx(r`\bcut(?:ting)?\s+my ?self\s+(?:a|an|some|another)\s+(?:slice|piece|break|slack|deal)\b|\bburn(?:ing|ed|t)?\s+my ?self\s+out\b|\bbeat(?:ing)?\s+my ?self\s+up\b|\bshoot(?:ing)?\s+my ?self\s+in\s+the\s+foot\b|\bdrown(?:ing|ed)?\s+my ?self\s+in\s+(?:work|coffee|tea|books|music|tv|shows|netflix|chocolate|ice cream|homework|paperwork|studies|study|tasks)\b|\bthrow(?:ing|n)?\s+my ?self\s+into\s+(?:my |the )?(?:work|job|studies|study|project|hobby|hobbies|training|it|books|music|sport|gym|life)\b|\bhurt\s+my ?self\s+laughing\b`) },
   { name: 'en.suicide_compounds', match: rx(r`\bsuicide (?:squad|mission|doors?|run|runs|sprints?|drills?|burpees|king|pass|bid|prevention (?:training|course|day|week|month|charity|walk))\b`) },
   { name: 'en.news_about_suicide', match: rx(r`\b(?:news|article|report|story|documentary|podcast|headline)\b[^.!?\n]{0,30}\babout\s+(?:a\s+|the\s+)?(?:\w+\s+)?suicides?\b`) },
+  { name: 'en.literally_gonna_die_if', match: rx(r`\b(?:literally|actually|seriously|omg)\s+(?:going to|gonna)\s+die\b(?=\s+(?:if|of|from|when|laughing))`) },
   { name: 'en.could_sleep_forever', match: rx(r`\bi could (?:just |literally )?sleep (?:forever|for (?:a|\d|days|weeks|ever))\b`) },
   { name: 'en.hope_not_die', match: rx(r`\b(?:hope|hoping|pray|praying)\s+(?:i|we|he|she|they|it)\s+(?:don'?t|won'?t|do not|will not|doesn'?t)\s+(?:die|crash)\b`) },
   // Russian
   { name: 'ru.die_of_laughter', match: rx(r`\b(?:\p{L}+\s+){0,3}(?:умира\p{L}*|умер\p{L}*|умру|умереть|сдохн\p{L}*|сдох\p{L}*|помру|помереть)\s+(?:от|со|с)\s+(?:смеха|смеху|скуки|стыда|голода|жары|зависти|любопытства|умиления|восторга|счастья|усталости|кринжа|тоски)\b`) },
   { name: 'ru.rather_die_than_trivial', match: rx(r`\b(?:скорее|лучше)\s+(?:\p{L}+\s+)?(?:умру|сдохну|помру|умереть|сдохнуть),?\s+чем\s+(?!жить|так жить|терпеть|страдать|существовать|просыпаться|мучиться)`) },
+  { name: 'ru.hang_of_boredom', match: rx(r`\b(?:\p{L}+\s+){0,2}(?:повесил\p{L}*|повешусь|повеситься|застрелюсь|застрелиться|утоплюсь)\s+(?:бы\s+)?от\s+(?:этой\s+|такой\s+)?скуки\b`) },
   { name: 'ru.noose_idiom', match: rx(r`\bхоть\s+в\s+петлю\s+лезь\b|\bхоть\s+вешайся\b`) },
 ];
