@@ -54,6 +54,16 @@ describe('normalizeText', () => {
     expect(normalizeText('killll myself').forms).toContain('kill myself');
   });
 
+  it('corrects common misspellings of the words the rules rely on, never real words', () => {
+    expect(text('i wanna kil myslef')).toBe('i wanna kill myself');
+    expect(text('нехочу жыть')).toBe('не хочу жить');
+    expect(text('хачу убить сибя')).toBe('хочу убить себя');
+    expect(text('every1 wud be better off w/o me')).toBe('everyone would be better off without me');
+    expect(text('лучше б меня не было')).toBe('лучше бы меня не было');
+    expect(text('want 2 die')).toBe('want to die');
+    expect(text('20 mg twice a day')).toBe('20 mg twice a day');
+  });
+
   it('unifies apostrophes and collapses whitespace, including between merged messages', () => {
     expect(text('I don’t  want\nto\tlive')).toBe("i don't want to live");
   });

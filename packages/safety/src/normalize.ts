@@ -36,7 +36,7 @@ const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u02B9\u0060\u00B4\u2032]/g;
 const TO_CYRILLIC: Readonly<Record<string, string>> = {
   a: 'а', b: 'в', c: 'с', e: 'е', h: 'н', k: 'к', m: 'м', o: 'о', p: 'р', t: 'т', x: 'х', y: 'у',
   u: 'и', n: 'п', r: 'г', i: 'и',
-  '0': 'о', '3': 'з', '4': 'ч', '6': 'б',
+  '0': 'о', '1': 'и', '3': 'з', '4': 'ч', '6': 'б',
 };
 
 /** Cyrillic letters (and digits, leetspeak) that look like a Latin letter, for words that are mostly Latin. */
@@ -136,6 +136,37 @@ function foldWords(text: string): string {
   return text.replace(WORD, (word) => foldWord(word, fallback));
 }
 
+/**
+ * Common misspellings and chat spellings of the words the rules rely on: people in distress type
+ * fast, on phones, without checking. Only non-words are rewritten, so no real word changes meaning.
+ */
+const SPELLING: Readonly<Record<string, string>> = {
+  kil: 'kill', kiled: 'killed', kiling: 'killing', myslef: 'myself', mysefl: 'myself', myslf: 'myself', mysef: 'myself', mself: 'myself', myseld: 'myself', mysel: 'myself', meself: 'myself',
+  suicde: 'suicide', sucide: 'suicide', suiside: 'suicide', suacide: 'suicide', sucidal: 'suicidal', suicdal: 'suicidal', suisidal: 'suicidal', suicidel: 'suicidal',
+  thinkin: 'thinking', feelin: 'feeling', goin: 'going', tryin: 'trying', cuttin: 'cutting', killin: 'killing', dyin: 'dying', livin: 'living', nothin: 'nothing',
+  agian: 'again', agin: 'again', wud: 'would', wuld: 'would', woud: 'would', cud: 'could', shud: 'should', wont: "won't", dont: "don't", doesnt: "doesn't", didnt: "didn't", cant: "can't", wouldnt: "wouldn't", im: "i'm", ive: "i've", u: 'you', ur: 'your', tmrw: 'tomorrow', tmr: 'tomorrow', tomoro: 'tomorrow', '2moro': 'tomorrow', '2morrow': 'tomorrow', b4: 'before',
+  every1: 'everyone', some1: 'someone', no1: 'no one', any1: 'anyone', mny: 'many', pils: 'pills', pillz: 'pills', wana: 'wanna', wnna: 'wanna', wanan: 'wanna', dieing: 'dying', lyf: 'life', lief: 'life',
+  хачу: 'хочу', хочю: 'хочу', хочица: 'хочется', хочеться: 'хочется', хочиться: 'хочется', хочеца: 'хочется', хочетса: 'хочется',
+  умиреть: 'умереть', умерть: 'умереть', умеоеть: 'умереть', здохнуть: 'сдохнуть', здохну: 'сдохну',
+  сибя: 'себя', сабой: 'собой', собою: 'собой', сабою: 'собой',
+  лутше: 'лучше', лудше: 'лучше', лучшэ: 'лучше', лучшн: 'лучше',
+  праснуться: 'проснуться', праснусь: 'проснусь', прасыпаться: 'просыпаться', проснутся: 'проснуться', просыпатся: 'просыпаться',
+  покончть: 'покончить', пакончить: 'покончить', покончеть: 'покончить', пакончу: 'покончу', паканчиваю: 'покончу',
+  выпилится: 'выпилиться', выпелиться: 'выпилиться', выпелюсь: 'выпилюсь', убится: 'убиться', повеситса: 'повеситься', повесица: 'повеситься',
+  нинужна: 'не нужна', нинужен: 'не нужен', ненужна: 'не нужна', ненужен: 'не нужен', ниможу: 'не могу', немогу: 'не могу', нехочу: 'не хочу', нехочется: 'не хочется', нехочеться: 'не хочется', нехотелось: 'не хотелось', нехочю: 'не хочу', нехачу: 'не хочу',
+  незачто: 'не за что', парезала: 'порезала', парезалась: 'порезалась', парезал: 'порезал', режю: 'режу', суецид: 'суицид', суицит: 'суицид', сюицид: 'суицид', самоубиство: 'самоубийство', самоубийсво: 'самоубийство',
+  б: 'бы', скок: 'сколько', скока: 'сколько', чтоб: 'чтобы', щас: 'сейчас', ваще: 'вообще', тока: 'только', пжл: 'пожалуйста',
+};
+
+function fixSpelling(text: string): string {
+  return text
+    .replace(/[\p{L}\p{N}]+/gu, (word) => SPELLING[word] ?? word)
+    .replace(/([жш])ы/g, '$1и')
+    .replace(/ь{2,}/g, 'ь')
+    .replace(/w\/o\b/g, 'without')
+    .replace(/(?<=\p{L} )2(?= \p{L})/gu, 'to');
+}
+
 function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -164,10 +195,15 @@ export function normalizeText(raw: string): NormalizedText {
   const variants = new Set<string>();
   const joined = joinSpacedLetters(base);
   for (const spacing of joined === base ? [base] : [joined, base]) {
-    const folded = foldWords(spacing);
+    // Spelling before folding too: "every1" is a chat spelling, not leetspeak for "everyi".
+    const folded = fixSpelling(foldWords(fixSpelling(spacing)));
     const squeezedToOne = folded.replace(/(\p{L})\1{2,}/gu, '$1');
     variants.add(collapseWhitespace(squeezedToOne));
     if (squeezedToOne !== folded) variants.add(collapseWhitespace(folded.replace(/(\p{L})\1{2,}/gu, '$1$1')));
+    // A doubled last vowel by a slip of the finger ("lifee", "умереть" typed "умеретее") only in
+    // an extra form, since some words end in one ("see", "coffee").
+    const singled = squeezedToOne.replace(/([aeiouyаеиоуыэюя])\1(?!\p{L})/gu, '$1');
+    if (singled !== squeezedToOne) variants.add(collapseWhitespace(singled));
   }
   const forms = [...variants];
   const runs = spacedRuns(base).map((run) => foldWords(run).replace(/(\p{L})\1{2,}/gu, '$1'));
