@@ -145,7 +145,7 @@ const SPELLING: Readonly<Record<string, string>> = {
   suicde: 'suicide', sucide: 'suicide', suiside: 'suicide', suacide: 'suicide', sucidal: 'suicidal', suicdal: 'suicidal', suisidal: 'suicidal', suicidel: 'suicidal',
   thinkin: 'thinking', feelin: 'feeling', goin: 'going', tryin: 'trying', cuttin: 'cutting', killin: 'killing', dyin: 'dying', livin: 'living', nothin: 'nothing',
   agian: 'again', agin: 'again', wud: 'would', wuld: 'would', woud: 'would', cud: 'could', shud: 'should', wont: "won't", dont: "don't", doesnt: "doesn't", didnt: "didn't", cant: "can't", wouldnt: "wouldn't", im: "i'm", ive: "i've", u: 'you', ur: 'your', tmrw: 'tomorrow', tmr: 'tomorrow', tomoro: 'tomorrow', '2moro': 'tomorrow', '2morrow': 'tomorrow', b4: 'before',
-  every1: 'everyone', some1: 'someone', no1: 'no one', any1: 'anyone', mny: 'many', pils: 'pills', pillz: 'pills', wana: 'wanna', wnna: 'wanna', wanan: 'wanna', dieing: 'dying', lyf: 'life', lief: 'life',
+  every1: 'everyone', some1: 'someone', no1: 'no one', any1: 'anyone', mny: 'many', pils: 'pills', pillz: 'pills', wana: 'wanna', wnna: 'wanna', wanan: 'wanna', dieing: 'dying', lyf: 'life', lief: 'life', lifee: 'life',
   хачу: 'хочу', хочю: 'хочу', хочица: 'хочется', хочеться: 'хочется', хочиться: 'хочется', хочеца: 'хочется', хочетса: 'хочется',
   умиреть: 'умереть', умерть: 'умереть', умеоеть: 'умереть', здохнуть: 'сдохнуть', здохну: 'сдохну',
   сибя: 'себя', сабой: 'собой', собою: 'собой', сабою: 'собой',
@@ -200,10 +200,6 @@ export function normalizeText(raw: string): NormalizedText {
     const squeezedToOne = folded.replace(/(\p{L})\1{2,}/gu, '$1');
     variants.add(collapseWhitespace(squeezedToOne));
     if (squeezedToOne !== folded) variants.add(collapseWhitespace(folded.replace(/(\p{L})\1{2,}/gu, '$1$1')));
-    // A doubled last vowel by a slip of the finger ("lifee", "умереть" typed "умеретее") only in
-    // an extra form, since some words end in one ("see", "coffee").
-    const singled = squeezedToOne.replace(/([aeiouyаеиоуыэюя])\1(?!\p{L})/gu, '$1');
-    if (singled !== squeezedToOne) variants.add(collapseWhitespace(singled));
   }
   const forms = [...variants];
   const runs = spacedRuns(base).map((run) => foldWords(run).replace(/(\p{L})\1{2,}/gu, '$1'));
