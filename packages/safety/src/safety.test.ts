@@ -1,6 +1,8 @@
 import { OpenAIChatProvider } from '@inner-talk/llm';
 import { startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
 import { classifyByPhrases, CrisisDetector, HOTLINES, parseClassifierAnswer } from './index';
+import { EN_RULES } from './rules/en';
+import { RU_RULES } from './rules/ru';
 
 const HIGH = [
   'I want to kill myself',
@@ -69,6 +71,12 @@ describe('phrase layer', () => {
   it('leaves a message about someone else to the model layer', () => {
     expect(classifyByPhrases('my friend said she wants to die, how can I help her').level).toBe('none');
     expect(classifyByPhrases('my mom would be better off without me').level).toBe('high');
+  });
+
+  it('gives every rule a unique name that starts with its language and category', () => {
+    const rules = [...EN_RULES.map((r) => ['en', r] as const), ...RU_RULES.map((r) => ['ru', r] as const)];
+    expect(new Set(rules.map(([, r]) => r.name)).size).toBe(rules.length);
+    for (const [lang, rule] of rules) expect(rule.name.startsWith(`${lang}.`)).toBe(true);
   });
 
   it('never throws, whatever it is given', () => {
