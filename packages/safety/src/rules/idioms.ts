@@ -20,6 +20,7 @@ export const IDIOMS: readonly Idiom[] = [
   { name: 'en.news_about_suicide', match: rx(r`\b(?:news|article|report|story|documentary|podcast|headline)\b[^.!?\n]{0,30}\babout\s+(?:a\s+|the\s+)?(?:[\w']+\s+){0,3}suicides?\b`) },
   { name: 'en.literally_gonna_die_if', match: rx(r`\b(?:literally|actually|seriously|omg)\s+(?:going to|gonna)\s+die\b(?=\s+(?:if|of|from|when|laughing))`) },
   { name: 'en.if_i_hear_again', match: rx(r`\bif (?:i|we)\s+(?:have to\s+)?(?:hear|see|watch|listen to|sit through|attend|read)\b[^.!?\n]{0,40}?\b(?:again|one more|another)\b[^.!?\n]{0,20}?(?:i'?m going to|i'?ll|i will|gonna)\s+(?:jump|kill myself|die|throw myself)\b(?:\s+[\w']+){0,4}`) },
+  { name: 'en.fear_of_dying', match: rx(r`\b(?:thought|think|felt like|feel like|felt as if|was sure|afraid|scared|worried|feared|convinced|terrified)\s+(?:that\s+)?i\s+(?:was|am|'m|im|might be|would)\s+(?:going to|gonna|about to)?\s*(?:die|dying)\b`) },
   { name: 'en.could_sleep_forever', match: rx(r`\bi could (?:just |literally )?sleep (?:forever|for (?:a|\d|days|weeks|ever))\b`) },
   { name: 'en.hope_not_die', match: rx(r`\b(?:hope|hoping|pray|praying)\s+(?:i|we|he|she|they|it)\s+(?:don'?t|won'?t|do not|will not|doesn'?t)\s+(?:die|crash)\b`) },
   // Russian
