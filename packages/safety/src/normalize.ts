@@ -164,7 +164,7 @@ function fixSpelling(text: string): string {
     .replace(/([жш])ы/g, '$1и')
     .replace(/ь{2,}/g, 'ь')
     .replace(/w\/o\b/g, 'without')
-    .replace(/(?<=\p{L} )2(?= \p{L})/gu, 'to');
+    .replace(/(?<=\b(?:want|wanna|going|need|have|ready|trying|about|like|love|hate|has) )2(?= (?:die|live|be|end|kill|sleep|wake|disappear|hurt|cut|go|do|stop|exist)\b)/g, 'to');
 }
 
 function collapseWhitespace(text: string): string {
