@@ -44,6 +44,13 @@ describe('normalizeText', () => {
     expect(normalizeText('i w a n t t o d i e').spacedRuns).toEqual(['iwanttodie']);
   });
 
+  it('joins letters strung with separators and reads an underscore as a space', () => {
+    expect(text('i w-a-n-t t-o d-i-e')).toBe('i want to die');
+    expect(text('у.б.и.т.ь с.е.б.я')).toBe('убить себя');
+    expect(text('kill_myself')).toBe('kill myself');
+    expect(text('кто-то звонил в 5-4-3')).toBe('кто-то звонил в 5-4-3');
+  });
+
   it('keeps the unjoined form too, so a joined run of short words cannot hide a phrase', () => {
     expect(normalizeText('а я с собой покончу').forms).toContain('а я с собой покончу');
   });

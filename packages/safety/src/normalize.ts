@@ -190,7 +190,11 @@ export function normalizeText(raw: string): NormalizedText {
     .replace(/[ᴀʙᴄᴅᴇғɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ]/gu, (ch) => SMALL_CAPITALS[ch] ?? ch)
     .replace(/ё/g, 'е')
     .replace(/[αοεικνρτυχβμ]/g, (ch) => GREEK_TO_LATIN[ch] ?? ch);
-  base = base.replace(/[\t\r\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]/g, ' ');
+  base = base
+    .replace(/[\t\r\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]/g, ' ')
+    // Letters strung with separators ("w-a-n-t", "у.б.и.т.ь") are joined; an underscore joins words.
+    .replace(/(?<![\p{L}\p{N}])\p{L}(?:[-._*·•~+]\p{L}(?![\p{L}\p{N}]))+/gu, (run) => run.replace(/[-._*·•~+]/g, ''))
+    .replace(/_/g, ' ');
 
   const variants = new Set<string>();
   const joined = joinSpacedLetters(base);
