@@ -25,7 +25,10 @@ export interface PhraseMatch {
   rules: string[];
 }
 
-const RULES: readonly Rule[] = [...EN_RULES, ...RU_RULES];
+// Each language's rules and idioms need letters of its alphabet to match anything, so a message
+// in one alphabet skips the other language's rules (half the work for most messages).
+const EN_IDIOMS = IDIOMS.filter((i) => i.name.startsWith('en.'));
+const RU_IDIOMS = IDIOMS.filter((i) => i.name.startsWith('ru.'));
 
 // A hit about someone else ("my friend said she wants to die", "брат в юности резал себе руки")
 // is not the writer's own risk: a third-person subject before it in the same sentence, and no
@@ -60,8 +63,11 @@ function hitStands(rule: Rule, doc: Doc, hit: Span, idioms: readonly Span[]): bo
 
 function firedRules(form: string): Rule[] {
   const doc = toDoc(form);
-  const idioms = IDIOMS.flatMap((i) => i.match(doc));
-  return RULES.filter((rule) => rule.match(doc).some((hit) => hitStands(rule, doc, hit, idioms)));
+  const latin = /[a-z]/.test(form);
+  const cyrillic = /[а-я]/.test(form);
+  const rules = [...(latin ? EN_RULES : []), ...(cyrillic ? RU_RULES : [])];
+  const idioms = [...(latin ? EN_IDIOMS : []), ...(cyrillic ? RU_IDIOMS : [])].flatMap((i) => i.match(doc));
+  return rules.filter((rule) => rule.match(doc).some((hit) => hitStands(rule, doc, hit, idioms)));
 }
 
 /**

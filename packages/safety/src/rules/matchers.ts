@@ -100,24 +100,32 @@ export function rx(source: string): Matcher {
 export type Term = string | { words: string; notAfter: string };
 
 interface CompiledTerm {
-  /** Alternatives, each a run of one or more words. */
-  alternatives: RegExp[][];
+  /** All one-word alternatives as one expression (one test per word). */
+  single?: RegExp;
+  /** Alternatives of two or more words, each a run of per-word expressions. */
+  runs: RegExp[][];
   notAfter?: RegExp;
 }
 
 function compileTerm(term: Term): CompiledTerm {
   const words = typeof term === 'string' ? term : term.words;
   // Alternatives are separated by "|" at the top level; the stems themselves use no groups.
-  const alternatives = words.replace(/ё/g, 'е').split('|').map((alt) => alt.trim().split(/\s+/).map((p) => new RegExp(`^(?:${p})`, 'u')));
-  return typeof term === 'string' ? { alternatives } : { alternatives, notAfter: new RegExp(`^(?:${term.notAfter})$`, 'u') };
+  const alternatives = words.replace(/ё/g, 'е').split('|').map((alt) => alt.trim().split(/\s+/));
+  const singles = alternatives.filter((a) => a.length === 1).map((a) => a[0]!);
+  return {
+    single: singles.length > 0 ? new RegExp(`^(?:${singles.join('|')})`, 'u') : undefined,
+    runs: alternatives.filter((a) => a.length > 1).map((a) => a.map((p) => new RegExp(`^(?:${p})`, 'u'))),
+    notAfter: typeof term === 'string' ? undefined : new RegExp(`^(?:${term.notAfter})$`, 'u'),
+  };
 }
 
 function occurrences(term: CompiledTerm, tokens: readonly Token[]): Array<[number, number]> {
   const found: Array<[number, number]> = [];
   for (let i = 0; i < tokens.length && found.length < 16; i++) {
     if (term.notAfter && i > 0 && term.notAfter.test(tokens[i - 1]!.text)) continue;
-    const run = term.alternatives.find((pieces) => i + pieces.length <= tokens.length && pieces.every((p, k) => p.test(tokens[i + k]!.text)));
+    const run = term.runs.find((pieces) => i + pieces.length <= tokens.length && pieces.every((p, k) => p.test(tokens[i + k]!.text)));
     if (run) found.push([i, i + run.length]);
+    else if (term.single?.test(tokens[i]!.text)) found.push([i, i + 1]);
   }
   return found;
 }
