@@ -32,8 +32,9 @@ const RU_IDIOMS = IDIOMS.filter((i) => i.name.startsWith('ru.'));
 
 // A hit about someone else ("my friend said she wants to die", "брат в юности резал себе руки")
 // is not the writer's own risk: a third-person subject before it in the same sentence, and no
-// first person in that sentence up to the end of the hit.
-const OTHERS = /(?<![\p{L}'])(?:he|she|they|friend|friends|brother|sister|mom|mum|mother|dad|father|son|daughter|wife|husband|boyfriend|girlfriend|partner|colleague|coworker|classmate|cousin|uncle|aunt|grandma|grandpa|grandmother|grandfather|neighbou?r|character|hero|villain|guy|girl|kid|teen|teenager|someone|somebody|patient|client|он|она|они|друг|подруга|брат|сестра|мама|папа|мать|отец|сын|дочь|дочка|муж|жена|парень|девушка|коллега|сосед|соседка|персонаж|герой|злодей|бабушка|дедушка|подросток|знакомый|знакомая|ребенок|одноклассник|одноклассница)(?![\p{L}'])/u;
+// first person in that sentence up to the end of the hit. Russian drops the first-person pronoun
+// ("попрощалась с друзьями, они не знают…"), so only Russian nouns count there, not он/она/они.
+const OTHERS = /(?<![\p{L}'])(?:he|she|they|friend|friends|brother|sister|mom|mum|mother|dad|father|son|daughter|wife|husband|boyfriend|girlfriend|partner|colleague|coworker|classmate|cousin|uncle|aunt|grandma|grandpa|grandmother|grandfather|neighbou?r|character|hero|villain|guy|girl|kid|teen|teenager|someone|somebody|patient|client|друг|подруга|брат|сестра|мама|папа|мать|отец|сын|дочь|дочка|муж|жена|парень|девушка|коллега|сосед|соседка|персонаж|герой|злодей|бабушка|дедушка|подросток|знакомый|знакомая|ребенок|одноклассник|одноклассница)(?![\p{L}'])/u;
 const FIRST_PERSON = /(?<![\p{L}'])(?:i|i'm|im|i've|ive|i'd|i'll|me|myself|я|меня|мне|мной)(?![\p{L}'])/u;
 
 function aboutSomeoneElse(text: string, hit: Span): boolean {
