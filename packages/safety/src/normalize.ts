@@ -138,7 +138,8 @@ function foldWords(text: string): string {
 
 /**
  * Common misspellings and chat spellings of the words the rules rely on: people in distress type
- * fast, on phones, without checking. Only non-words are rewritten, so no real word changes meaning.
+ * fast, on phones, without checking. Only misspellings and chat forms are rewritten (plus "wont"/"cant",
+ * which in a chat nearly always mean "won't"/"can't").
  */
 const SPELLING: Readonly<Record<string, string>> = {
   kil: 'kill', kiled: 'killed', kiling: 'killing', myslef: 'myself', mysefl: 'myself', myslf: 'myself', mysef: 'myself', mself: 'myself', myseld: 'myself', mysel: 'myself', meself: 'myself',
