@@ -51,6 +51,12 @@ describe('normalizeText', () => {
     expect(text('кто-то звонил в 5-4-3')).toBe('кто-то звонил в 5-4-3');
   });
 
+  it('glues fragments split by stray spaces when they spell a key word, in an extra form', () => {
+    expect(normalizeText('хоч у ум ереть').forms).toContain('хочу умереть');
+    expect(normalizeText('ki ll my self').forms).toContain('kill myself');
+    expect(normalizeText('a cut above').forms).toEqual(['a cut above']);
+  });
+
   it('keeps the unjoined form too, so a joined run of short words cannot hide a phrase', () => {
     expect(normalizeText('а я с собой покончу').forms).toContain('а я с собой покончу');
   });

@@ -168,6 +168,38 @@ function fixSpelling(text: string): string {
     .replace(/(?<=\b(?:want|wanna|going|need|have|ready|trying|about|like|love|hate|has) )2(?= (?:die|live|be|end|kill|sleep|wake|disappear|hurt|cut|go|do|stop|exist)\b)/g, 'to');
 }
 
+/**
+ * Key words that obfuscation splits with stray spaces ("хоч у ум ереть", "ki ll my self"). Only
+ * fragments that glue into one of these words are joined, so ordinary short words stay apart.
+ */
+const SPLIT_KEY_WORDS: ReadonlySet<string> = new Set([
+  'хочу', 'хочется', 'умереть', 'умру', 'убить', 'убью', 'себя', 'покончить', 'покончу', 'собой', 'повешусь', 'повеситься',
+  'сдохнуть', 'сдохну', 'жить', 'выпилиться', 'выпилюсь', 'суицид', 'самоубийство', 'таблеток', 'вены', 'порезать', 'режу',
+  'kill', 'killing', 'myself', 'suicide', 'suicidal', 'die', 'dying', 'want', 'wanna', 'end', 'life', 'hang', 'overdose',
+  'unalive', 'hurt', 'cut', 'cutting', 'dead',
+]);
+
+/** Glues runs of two or three fragments that together spell a key word; null when nothing changes. */
+function rejoinSplitWords(text: string): string | null {
+  const words = text.split(' ');
+  const out: string[] = [];
+  let changed = false;
+  for (let i = 0; i < words.length; i++) {
+    const two = i + 1 < words.length ? words[i]! + words[i + 1]! : '';
+    const three = i + 2 < words.length ? two + words[i + 2]! : '';
+    if (three && SPLIT_KEY_WORDS.has(three) && !SPLIT_KEY_WORDS.has(words[i]!)) {
+      out.push(three);
+      i += 2;
+      changed = true;
+    } else if (two && SPLIT_KEY_WORDS.has(two) && !SPLIT_KEY_WORDS.has(words[i]!) && !SPLIT_KEY_WORDS.has(words[i + 1]!)) {
+      out.push(two);
+      i += 1;
+      changed = true;
+    } else out.push(words[i]!);
+  }
+  return changed ? out.join(' ') : null;
+}
+
 function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -205,6 +237,10 @@ export function normalizeText(raw: string): NormalizedText {
     const squeezedToOne = folded.replace(/(\p{L})\1{2,}/gu, '$1');
     variants.add(collapseWhitespace(squeezedToOne));
     if (squeezedToOne !== folded) variants.add(collapseWhitespace(folded.replace(/(\p{L})\1{2,}/gu, '$1$1')));
+  }
+  for (const form of [...variants]) {
+    const rejoined = rejoinSplitWords(form);
+    if (rejoined !== null) variants.add(rejoined);
   }
   const forms = [...variants];
   const runs = spacedRuns(base).map((run) => foldWords(run).replace(/(\p{L})\1{2,}/gu, '$1'));
