@@ -27,6 +27,18 @@ describe('operator CLI', () => {
     ]);
   });
 
+  it('evaluates the offline layer on the crisis corpus and ends with one JSON line', () => {
+    const { code, out } = cli(['safety', 'eval']);
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^dev +en +risk \d+ +recall [\d.]+% +ordinary \d+ +false alarms [\d.]+%$/);
+    expect(lines.slice(0, 4).map((l) => l.split(/ +/).slice(0, 2).join(' '))).toEqual(['dev en', 'dev ru', 'heldout en', 'heldout ru']);
+    const summary = JSON.parse(lines[lines.length - 1]!);
+    expect(Object.keys(summary)).toEqual(['dev', 'heldout']);
+    expect(summary.dev.ru).toMatchObject({ risk: expect.any(Number), recall: expect.any(Number), ordinary: expect.any(Number), false_alarm_rate: expect.any(Number) });
+    expect(cli(['safety', 'eval', '--everything']).code).toBe(2);
+  });
+
   it('scores PHQ-9 and flags item 9', () => {
     const { code, out } = cli(['assess', 'score', 'phq9', '1,1,1,1,1,1,1,1,1']);
     expect(code).toBe(0);

@@ -351,13 +351,14 @@ describe('talk with the two-layer crisis check', () => {
 
   it('answers what only the classifier flags with the crisis reply, before any model reply', async () => {
     await h.consents.grantConsent('tg:41', 'en', new Date(h.clock.now));
-    const [reply, ...rest] = await h.conversation.handle(text('tg:41', 'I said goodbye to everyone [[risk:high]]'));
+    // The phrase layer reads "I said goodbye to everyone" as a goodbye itself, so this text is one only the model flags.
+    const [reply, ...rest] = await h.conversation.handle(text('tg:41', 'Everything feels quiet now, I know what I will do [[risk:high]]'));
     expect(rest).toEqual([]);
     expect(reply?.text).toContain(TEXTS.en.crisisHigh);
     expect(reply?.text).toContain('988');
     expect(h.llm.requests().map((r) => r.system === SYSTEM_PROMPT)).toEqual([false]);
     expect(await h.store.riskEventsOf('tg:41')).toEqual([expect.objectContaining({ level: 'high', sources: ['classifier'] })]);
-    expect(JSON.stringify(await h.store.riskEventsOf('tg:41'))).not.toContain('goodbye');
+    expect(JSON.stringify(await h.store.riskEventsOf('tg:41'))).not.toContain('quiet');
   });
 
   it('fails closed when the classifier errors: the contacts with an honest note now, the message answered when it runs again', async () => {
@@ -379,7 +380,7 @@ describe('talk with the two-layer crisis check', () => {
 
   it('gives the crisis reply on the run after a failed check when the classifier then finds risk', async () => {
     await h.consents.grantConsent('tg:43', 'en', new Date(h.clock.now));
-    const message = text('tg:43', 'I said goodbye to everyone [[risk:high]]');
+    const message = text('tg:43', 'Everything feels quiet now, I know what I will do [[risk:high]]');
     h.llm.script({ hang: true });
     const checked = new Conversation({ ...conversationOptions(h), safety: crisisCheck({ model: modelOf(h), timeoutMs: 300 }) });
     const started = Date.now();

@@ -25,7 +25,7 @@ describe('edited messages are checked for crisis risk', () => {
 
   it('uses the model classifier too after consent, and any level of risk gets the crisis reply', async () => {
     await h.consents.grantConsent('tg:602', 'en', new Date(h.clock.now));
-    const [high] = await h.conversation.handle(edit('tg:602', 'I said goodbye to everyone [[risk:high]]'));
+    const [high] = await h.conversation.handle(edit('tg:602', 'Everything feels quiet now, I know what I will do [[risk:high]]'));
     expect(high?.text).toContain(TEXTS.en.crisisHigh);
     const [low] = await h.conversation.handle(edit('tg:602', 'everything feels pointless lately [[risk:low]]'));
     expect(low?.text).toContain(TEXTS.en.crisisLow);
@@ -44,7 +44,7 @@ describe('edited messages are checked for crisis risk', () => {
     await h.conversation.handle(command('tg:604', 'start'));
     const [reply] = await h.conversation.handle(edit('tg:604', 'I want to kill myself'));
     expect(reply?.text).toContain(TEXTS.en.crisisHigh);
-    expect(await h.conversation.handle(edit('tg:604', 'I said goodbye to everyone [[risk:high]]'))).toEqual([]);
+    expect(await h.conversation.handle(edit('tg:604', 'Everything feels quiet now, I know what I will do [[risk:high]]'))).toEqual([]);
     expect(await h.conversation.handle(edit('tg:605', 'I meant Tuesday'))).toEqual([]);
     expect(h.llm.requests()).toEqual([]);
     expect(await h.store.riskEventsOf('tg:604')).toEqual([]);

@@ -1,6 +1,12 @@
 export { classifyByPhrases } from './phrases';
 export type { RiskLevel, PhraseMatch } from './phrases';
+export { normalizeText } from './normalize';
+export type { NormalizedText } from './normalize';
+export { parseCorpus, evaluateCorpus, evaluateCorpusDir, readCorpus, corpusFile, CorpusFormatError, CORPUS_DIR, CORPUS_PARTS, CORPUS_LANGUAGES } from './corpus-eval';
+export type { CorpusItem, CorpusMetrics, CorpusReport, CorpusPart, CorpusLanguage, Miss } from './corpus-eval';
 export { CrisisDetector, parseClassifierAnswer, CLASSIFIER_PROMPT, ClassifierTimeoutError, UnreadableClassifierAnswerError } from './classifier';
 export type { RiskAssessment, RiskSource, CrisisDetectorOptions } from './classifier';
+export { checkReply } from './reply-check';
+export type { ReplyCheck } from './reply-check';
 export { HOTLINES, HOTLINES_ELSEWHERE } from './hotlines';
 export type { Hotline } from './hotlines';

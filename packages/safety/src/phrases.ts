@@ -1,85 +1,91 @@
 /**
- * The offline layer of crisis detection: a reviewed list of Russian and English patterns for
- * suicidal thoughts and self-harm, direct and indirect. It is deliberately broad (a false alarm
- * costs a gentle safety message; a miss can cost a life) but excludes well-known idioms
- * ("I'm dying to see the movie", "убил время", "kill it at work").
+ * The offline layer of crisis detection: named Russian and English rules per category
+ * (`rules/en.ts`, `rules/ru.ts`) over normalised text (`normalize.ts`). It is the only check before
+ * consent, while a person is rate-limited or over budget, and whenever the model classifier wrongly
+ * says NONE, so it is deliberately broad: a false alarm costs a gentle safety message, a miss can
+ * cost a life.
  *
- * Levels: `high` — intent, plan, wish to die, self-harm; `low` — hopelessness and indirect signs
- * that call for a gentle check-in.
+ * Risk is checked first; idioms ("I'm dying to see it", "умираю от смеха") only discard a hit
+ * whose whole span lies inside an idiom match, so "I want to die for real" stays high.
+ *
+ * Levels: `high` — intent, plan, wish to die, self-harm, preparation, method-seeking; `low` —
+ * hopelessness and burden without a death meaning, which call for a gentle check-in.
  */
+import { normalizeText } from './normalize';
+import { EN_RULES } from './rules/en';
+import { IDIOMS } from './rules/idioms';
+import { toDoc, type Doc, type Rule, type Span } from './rules/matchers';
+import { RU_RULES } from './rules/ru';
+
 export type RiskLevel = 'none' | 'low' | 'high';
-
-interface Pattern {
-  level: Exclude<RiskLevel, 'none'>;
-  re: RegExp;
-}
-
-// Russian word stems are matched loosely (inflections); \b does not work for Cyrillic in JS
-// regular expressions, so word starts are written as (?<![\p{L}]) with the `u` flag.
-const W = '(?<![\\p{L}])';
-
-const PATTERNS: readonly Pattern[] = [
-  // English: direct
-  { level: 'high', re: /\b(kill(ing)?|hang(ing)?|shoot(ing)?|drown(ing)?) my ?self\b/i },
-  { level: 'high', re: /\b(end|take) my (own )?life\b|\bend it all\b/i },
-  { level: 'high', re: /\bsuicid(e|al)\b/i },
-  { level: 'high', re: /\b(want|wanna|plan(ning)?|ready|deserve) to die\b/i },
-  { level: 'high', re: /\b(hurt(ing)?|harm(ing)?|cut(ting)?|burn(ing)?) my ?self\b/i },
-  { level: 'high', re: /\bself[- ]?harm/i },
-  { level: 'high', re: /\b(better off dead|rather be dead|wish i (was|were) dead|wish i had never been born)\b/i },
-  { level: 'high', re: /\b(don'?t|do not) want to (live|be alive|exist|wake up)\b/i },
-  { level: 'high', re: /\b(no|any) (reason|point) (to|in) (live|living|go on|going on)\b/i },
-  { level: 'high', re: /\b(overdose|jump off|slit my wrists?)\b/i },
-  // English: indirect
-  { level: 'high', re: /\b(everyone|they|people|world) (would|will) be better off without me\b/i },
-  { level: 'high', re: /\b(i want|i wish i could) (to )?(disappear|vanish|not exist|fall asleep and never wake up)\b/i },
-  { level: 'low', re: /\b(i can'?t|cannot) (go on|take (it|this) any ?more|do this any ?more)\b/i },
-  { level: 'low', re: /\b(i'?m|i am) (a burden|worthless|hopeless)\b/i },
-  { level: 'low', re: /\b(nothing|life) (matters|is pointless|has no meaning)\b/i },
-  // Russian: direct
-  { level: 'high', re: new RegExp(`${W}(покончить|кончать|кончить) с собой`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}(убить|убью|убиваю) себя`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}суицид|${W}самоубийств|${W}суициднул`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}(хочу|хочется|собираюсь|готов[аы]?) умереть`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}(не хочу|не хочется|незачем|нет смысла|не могу) (больше )?жить`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}(повеситься|повешусь|вскрыть вены|вскрою вены|спрыгнуть с|прыгнуть с крыши|выпить таблетки|наглотаться таблеток|отравиться)`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}(режу|резать|порезать|поранить|причинить вред|наношу вред) себ`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}селфхарм|${W}самоповрежд`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}лучше бы (я )?(умер(ла)?|меня не было|не родил(ся|ась))`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}(уйти из жизни|свести счёты с жизнью|свести счеты с жизнью|наложить на себя руки)`, 'iu') },
-  // Russian: indirect
-  { level: 'high', re: new RegExp(`${W}(всем|им|миру) (будет )?лучше без меня`, 'iu') },
-  { level: 'high', re: new RegExp(`${W}хочу (исчезнуть|уснуть и не проснуться|перестать существовать)`, 'iu') },
-  { level: 'low', re: new RegExp(`${W}(больше не могу|не вижу выхода|нет выхода|всё бессмысленно|все бессмысленно|жизнь бессмысленна)`, 'iu') },
-  { level: 'low', re: new RegExp(`${W}я (всем )?(обуза|никому не нужен|никому не нужна|ничтожество)`, 'iu') },
-];
-
-/** Idioms that contain alarming words but are not about harm. Removed before matching. */
-const IDIOMS: readonly RegExp[] = [
-  /\b(dying|die) (to|for) (see|try|know|hear|go|get|have|meet)\b/gi,
-  /\bkill(ing|ed)? (time|it|the (game|lights|engine|mood))\b/gi,
-  /\b(to )?die for\b/gi,
-  /\bbored to death\b/gi,
-  /\b(die|dying|died) (of|from) (embarrassment|laughter|laughing|boredom|shame|cuteness)\b/gi,
-  new RegExp(`${W}(убил[аи]?|убить|убиваю|убивать) время`, 'giu'),
-  new RegExp(`${W}умираю (от смеха|со смеху|как хочу)`, 'giu'),
-  new RegExp(`${W}(до смерти|смертельно) (устал|надоел|скучно)`, 'giu'),
-];
 
 export interface PhraseMatch {
   level: RiskLevel;
+  /** Names of the rules that fired (e.g. "ru.direct.pokonchit_s_soboy"); never any of the text. */
+  rules: string[];
 }
 
-/** Classifies one message with the phrase list. Pure and fast; never throws. */
+// Each language's rules and idioms need letters of its alphabet to match anything, so a message
+// in one alphabet skips the other language's rules (half the work for most messages).
+const EN_IDIOMS = IDIOMS.filter((i) => i.name.startsWith('en.'));
+const RU_IDIOMS = IDIOMS.filter((i) => i.name.startsWith('ru.'));
+
+// A hit about someone else ("my friend said she wants to die", "брат в юности резал себе руки")
+// is not the writer's own risk: a third-person subject before it in the same sentence, and no
+// first person in that sentence up to the end of the hit. Russian drops the first-person pronoun
+// ("попрощалась с друзьями, они не знают…"), so only Russian nouns count there, not он/она/они.
+const OTHERS = /(?<![\p{L}'])(?:he|she|they|friend|friends|brother|sister|mom|mum|mother|dad|father|son|daughter|wife|husband|boyfriend|girlfriend|partner|colleague|coworker|classmate|cousin|uncle|aunt|grandma|grandpa|grandmother|grandfather|neighbou?r|character|hero|villain|guy|girl|kid|teen|teenager|someone|somebody|patient|client|друг|подруга|брат|сестра|мама|папа|мать|отец|сын|дочь|дочка|муж|жена|парень|девушка|коллега|сосед|соседка|персонаж|герой|злодей|бабушка|дедушка|подросток|знакомый|знакомая|ребенок|одноклассник|одноклассница)(?![\p{L}'])/u;
+const FIRST_PERSON = /(?<![\p{L}'])(?:i|i'm|im|i've|ive|i'd|i'll|me|myself|я|меня|мне|мной)(?![\p{L}'])/u;
+
+function aboutSomeoneElse(text: string, hit: Span): boolean {
+  const sentenceStart = Math.max(text.lastIndexOf('.', hit.start - 1), text.lastIndexOf('!', hit.start - 1), text.lastIndexOf('?', hit.start - 1), text.lastIndexOf(';', hit.start - 1)) + 1;
+  const before = text.slice(sentenceStart, hit.start);
+  return OTHERS.test(before) && !FIRST_PERSON.test(text.slice(sentenceStart, hit.end));
+}
+
+// Only as a whole-run check on evenly spaced letters ("i w a n t t o d i e" → "iwanttodie"), where
+// word boundaries are lost; never on ordinary text, where "wanttodie" could hide in "want to diet".
+const SPACED_KEY_PHRASES = /kil+myself|kms|wan(?:t|na)(?:to)?die|suicid|endmylife|endital|unaliv|hangmyself|cutmyself|hurtmyself|selfharm|убитьсебя|убьюсебя|хочуумереть|хочусдохнуть|поконч\p{L}*ссобой|ссобойпоконч|суицид|самоубийств|выпил(?:иться|юсь)|роскомнадзор|повешусь|повеситься|вскрытьвены|вскроювены|нехочужить|житьнехочу|кил+майселф/u;
+
+const JOKE = /(?<![\p{L}])(?:jk|j\/k|just kidding|just joking|kidding|joking|шучу|шутка|шуткую)(?![\p{L}])/u;
+const NOT_JOKE = /(?:не шучу|не шутка|not (?:joking|kidding)|no joke|i'?m serious|серьезно)/u;
+
+function insideIdiom(hit: Span, idioms: readonly Span[]): boolean {
+  return idioms.some((i) => i.start <= hit.start && hit.end <= i.end);
+}
+
+function hitStands(rule: Rule, doc: Doc, hit: Span, idioms: readonly Span[]): boolean {
+  if (insideIdiom(hit, idioms)) return false;
+  if (rule.unlessFollowedBy?.test(doc.text.slice(hit.end))) return false;
+  if (rule.unlessContext?.test(doc.text.slice(Math.max(0, hit.start - 60), hit.end + 60))) return false;
+  if (rule.hyperbole && JOKE.test(doc.text) && !NOT_JOKE.test(doc.text)) return false;
+  return !aboutSomeoneElse(doc.text, hit);
+}
+
+function firedRules(form: string): Rule[] {
+  const doc = toDoc(form);
+  const latin = /[a-z]/.test(form);
+  const cyrillic = /[а-я]/.test(form);
+  const rules = [...(latin ? EN_RULES : []), ...(cyrillic ? RU_RULES : [])];
+  const idioms = [...(latin ? EN_IDIOMS : []), ...(cyrillic ? RU_IDIOMS : [])].flatMap((i) => i.match(doc));
+  return rules.filter((rule) => rule.match(doc).some((hit) => hitStands(rule, doc, hit, idioms)));
+}
+
+/**
+ * Classifies one message with the offline rules. Pure, synchronous, well under a millisecond for a
+ * chat message; never throws (an internal error counts as `high`, failing closed like the model
+ * layer). Returns the level and the names of the rules that fired.
+ */
 export function classifyByPhrases(text: string): PhraseMatch {
-  let cleaned = text.normalize('NFKC').replace(/[’`]/g, "'").replace(/ё/g, 'е').replace(/Ё/g, 'Е');
-  for (const idiom of IDIOMS) cleaned = cleaned.replace(idiom, ' ');
-  let level: RiskLevel = 'none';
-  for (const p of PATTERNS) {
-    if (p.re.test(cleaned)) {
-      if (p.level === 'high') return { level: 'high' };
-      level = 'low';
-    }
+  try {
+    const normalized = normalizeText(text);
+    const fired = new Set<Rule>();
+    for (const form of normalized.forms) for (const rule of firedRules(form)) fired.add(rule);
+    const rules = [...fired].map((r) => r.name);
+    if (normalized.spacedRuns.some((run) => SPACED_KEY_PHRASES.test(run))) rules.push('spaced.key_phrase');
+    const level: RiskLevel = [...fired].some((r) => r.level === 'high') || rules.includes('spaced.key_phrase') ? 'high' : fired.size > 0 ? 'low' : 'none';
+    return { level, rules };
+  } catch {
+    return { level: 'high', rules: ['internal_error'] };
   }
-  return { level };
 }

@@ -1,6 +1,8 @@
 import { GeminiChatProvider, OpenAIChatProvider, ProviderError } from '@inner-talk/llm';
 import { CLASSIFIER_PROMPT_START, RISK_MARKERS, startMockGemini, startMockOpenAI, type MockLlmServer } from '@inner-talk/mocks';
 import { classifyByPhrases, CLASSIFIER_PROMPT, ClassifierTimeoutError, CrisisDetector, HOTLINES, parseClassifierAnswer, UnreadableClassifierAnswerError } from './index';
+import { EN_RULES } from './rules/en';
+import { RU_RULES } from './rules/ru';
 
 const HIGH = [
   'I want to kill myself',
@@ -19,6 +21,17 @@ const HIGH = [
   'я опять режу себя',
   'мысли о самоубийстве не отпускают',
   'Хочется умереть',
+  // The idiom filter must not erase real statements.
+  'I want to die for real',
+  'I deserve to die for what I did',
+  // Free Russian word order and inflection.
+  'жить не хочу',
+  'покончу с собой',
+  // Obfuscation: homoglyphs, zero-width characters, spaced letters, a phrase split across merged messages.
+  'хочу умeрeть',
+  'ki\u200bll myself',
+  's u i c i d e',
+  'i want\nto die',
 ];
 
 const LOW = ["I can't go on like this", 'I am a burden to everyone', 'Больше не могу, не вижу выхода', 'я никому не нужна'];
@@ -35,12 +48,51 @@ const NONE = [
   'Мне тревожно перед собеседованием',
   'take my dog for a walk',
   'You will kill it at the interview',
+  "I'm dying to see it",
 ];
 
 describe('phrase layer', () => {
   it.each(HIGH)('flags "%s" as high', (text) => expect(classifyByPhrases(text).level).toBe('high'));
   it.each(LOW)('flags "%s" as low', (text) => expect(classifyByPhrases(text).level).toBe('low'));
   it.each(NONE)('does not flag "%s"', (text) => expect(classifyByPhrases(text).level).toBe('none'));
+
+  it('discards a hit only when an idiom covers all of it', () => {
+    expect(classifyByPhrases('I want to die of laughter every time I see that video').level).toBe('none');
+    expect(classifyByPhrases('I want to die, and this time it is not a figure of speech').level).toBe('high');
+  });
+
+  it('names the rules that fired, never the text', () => {
+    const result = classifyByPhrases('хочу покончить с собой');
+    expect(result.rules).toContain('ru.direct.pokonchit_s_soboy');
+    expect(result.rules.join(' ')).not.toContain('хочу');
+    expect(classifyByPhrases('what should I cook tonight').rules).toEqual([]);
+  });
+
+  it('leaves a message about someone else to the model layer', () => {
+    expect(classifyByPhrases('my friend said she wants to die, how can I help her').level).toBe('none');
+    expect(classifyByPhrases('my mom would be better off without me').level).toBe('high');
+  });
+
+  it('gives every rule a unique name that starts with its language and category', () => {
+    const rules = [...EN_RULES.map((r) => ['en', r] as const), ...RU_RULES.map((r) => ['ru', r] as const)];
+    expect(new Set(rules.map(([, r]) => r.name)).size).toBe(rules.length);
+    for (const [lang, rule] of rules) expect(rule.name.startsWith(`${lang}.`)).toBe(true);
+  });
+
+  it('never throws, whatever it is given', () => {
+    for (const input of ['', ' ', '\u200b', 'a'.repeat(20_000), '\uD800', null as unknown as string, 42 as unknown as string]) {
+      expect(() => classifyByPhrases(input)).not.toThrow();
+    }
+  });
+
+  it('stays well under a millisecond per typical message', () => {
+    const messages = [...HIGH, ...LOW, ...NONE];
+    for (const m of messages) classifyByPhrases(m);
+    const started = performance.now();
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) for (const m of messages) classifyByPhrases(m);
+    expect((performance.now() - started) / (rounds * messages.length)).toBeLessThan(1);
+  });
 });
 
 it('reads the classifier answer by its first word; anything else is unreadable (null)', () => {
@@ -72,7 +124,15 @@ describe('two layers with the model classifier (real OpenAI SDK, mock API)', () 
 
   it('raises the level when only the model sees the risk', async () => {
     server.script(completion('HIGH'));
-    expect(await detector.assess('I have made my peace and said goodbye to everyone')).toEqual({ level: 'high', sources: ['classifier'] });
+    const quiet = 'Everything feels quiet now, I know what I will do';
+    expect(classifyByPhrases(quiet).level).toBe('none');
+    expect(await detector.assess(quiet)).toEqual({ level: 'high', sources: ['classifier'] });
+  });
+
+  it('reports both layers when both see the risk', async () => {
+    server.script(completion('HIGH'));
+    expect(classifyByPhrases("I can't go on like this").level).toBe('low');
+    expect(await detector.assess("I can't go on like this")).toEqual({ level: 'high', sources: ['phrases', 'classifier'] });
   });
 
   it('answers a high phrase match at once, without asking the model', async () => {
@@ -149,7 +209,7 @@ describe('the classifier against Gemini, which thinks by default (real @google/g
     expect(CLASSIFIER_PROMPT.startsWith(CLASSIFIER_PROMPT_START)).toBe(true);
     const detector = new CrisisDetector({ model: gemini(), timeoutMs: 2000 });
     expect(await detector.assess('hello')).toEqual({ level: 'none', sources: [] });
-    expect(await detector.assess(`I have said goodbye to everyone ${RISK_MARKERS.high}`)).toEqual({ level: 'high', sources: ['classifier'] });
+    expect(await detector.assess(`Everything feels quiet now, I know what I will do ${RISK_MARKERS.high}`)).toEqual({ level: 'high', sources: ['classifier'] });
     const sent = server.requests().map((r) => (r.body as { generationConfig?: Record<string, unknown> }).generationConfig);
     expect(sent.at(-1)).toMatchObject({ thinkingConfig: { thinkingBudget: 0 }, maxOutputTokens: 16 });
   });
