@@ -405,6 +405,23 @@ describe('talk with the two-layer crisis check', () => {
     expect(await h.store.riskEventsOf(userId)).toEqual([expect.objectContaining({ level: 'high', sources: ['classifier_error'] })]);
   });
 
+  it('never sends a model reply that gives a method or a dose: the fixed supportive text with the contacts goes instead, and is what is kept', async () => {
+    await h.consents.grantConsent('tg:46', 'en', new Date(h.clock.now));
+    const unsafe = 'I hear you. For what it is worth, a lethal dose of paracetamol is about 10 grams.';
+    const completion = { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: unsafe }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 } };
+    // The classifier answers as usual; the reply carries a dose.
+    h.llm.script([{}, { status: 200, body: completion }]);
+    const message = text('tg:46', 'I cannot sleep and everything hurts');
+    const replies = await h.conversation.handle(message);
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining(TEXTS.en.replyRefused)]);
+    expect(replies[0]?.text).toContain('988');
+    expect(replies[0]?.text).not.toContain('10 grams');
+    // Kept as sent: the retried turn repeats the safe text, and the unsafe one is nowhere in the session.
+    expect(await h.conversation.handle(message)).toEqual(replies);
+    const session = await h.sessions.activeSession('tg:46');
+    expect(JSON.stringify(session?.recent)).not.toContain('10 grams');
+  });
+
   it('answers a reply the provider refuses with the fixed supportive text and the contacts', async () => {
     await h.consents.grantConsent('tg:44', 'ru', new Date(h.clock.now));
     const refusal = { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'No.' }, finish_reason: 'stop' }] };

@@ -64,6 +64,17 @@ describe('sessions and summaries', () => {
     expect(summaryRequests(h)).toHaveLength(1);
   });
 
+  it('keeps no summary that gives a method or a dose: the session ends without one', async () => {
+    await h.consents.grantConsent('tg:107', 'en', new Date(h.clock.now));
+    const unsafe = 'You talked about the bridge. The 9th floor is high enough to be fatal.';
+    const completion = { id: 'c', object: 'chat.completion', created: 1, model: 'gpt-test', choices: [{ index: 0, message: { role: 'assistant', content: unsafe }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 20, total_tokens: 30 } };
+    h.llm.script([{}, { status: 200, body: completion }]);
+    await h.conversation.handle(text('tg:107', 'a long day'));
+    expect(await h.conversation.handle(command('tg:107', 'end'))).toEqual([{ text: TEXTS.en.sessionEndedEmpty }]);
+    expect(summaryRequests(h)).toHaveLength(1);
+    expect(await h.sessions.summaries('tg:107', 10)).toEqual([]);
+  });
+
   it('/history lists summaries newest first with a delete button each; deleting one removes it and only it', async () => {
     await h.consents.grantConsent('tg:102', 'en', new Date(h.clock.now));
     for (const topic of ['work stress', 'sleep trouble']) {

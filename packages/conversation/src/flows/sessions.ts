@@ -1,3 +1,4 @@
+import { checkReply } from '@inner-talk/safety';
 import { encodeAction, newNonce, runIdFor } from '../actions';
 import { fill, formatDate } from '../locales';
 import { SUMMARY_PROMPT } from '../system-prompt';
@@ -30,7 +31,10 @@ async function summarize(turn: TurnContext, session: SessionState): Promise<stri
     timeoutMs: turn.deps.llmTimeoutMs,
     maxOutputTokens: 400,
   });
-  return result.text.trim() || null;
+  const summary = result.text.trim();
+  // A summary is shown and fed to later prompts: one that fails the reply check (a method, a dose)
+  // is not kept; the session ends without one.
+  return summary !== '' && !checkReply(summary).unsafe ? summary : null;
 }
 
 /**

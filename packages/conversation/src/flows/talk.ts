@@ -1,5 +1,5 @@
 import { ProviderError } from '@inner-talk/llm';
-import { classifyByPhrases } from '@inner-talk/safety';
+import { checkReply, classifyByPhrases } from '@inner-talk/safety';
 import { SafetyCheckUnavailableError, TurnDeferredError } from '../errors';
 import { isSimpleMessage } from '../simple-messages';
 import type { Reply, SessionState } from '../types';
@@ -77,18 +77,28 @@ async function assessOrDefer(turn: Turn<'text'>): ReturnType<Turn['deps']['safet
   }
 }
 
-/** The model's answer, or the fixed supportive text with the contacts when the model refuses to answer. */
+/** The fixed supportive text with the contacts, for a reply we cannot send as the model wrote it. */
+function supportiveFallback(turn: Turn<'text'>): string {
+  return crisisReply(turn.texts.replyRefused, turn.locale, turn.texts).text;
+}
+
+/**
+ * The model's answer; or the fixed supportive text with the contacts when the model refuses to
+ * answer, or when its answer fails the reply check (method, means, dose or instructions for harm:
+ * model text is never trusted to be safe for a person who may be in crisis).
+ */
 async function modelAnswer(turn: Turn<'text'>, request: Parameters<Turn['deps']['model']['complete']>[0]): Promise<{ text: string; tokens: number }> {
   const { model } = turn.deps;
   const light = turn.deps.lightModel;
   try {
     // Simple messages go to the cheaper tier; if it cannot answer, the main model does.
     const result = light && isSimpleMessage(turn.incoming.text) ? await light.complete(request).catch(() => model.complete(request)) : await model.complete(request);
-    return { text: result.text, tokens: result.usage.inputTokens + result.usage.outputTokens };
+    const tokens = result.usage.inputTokens + result.usage.outputTokens;
+    return { text: checkReply(result.text).unsafe ? supportiveFallback(turn) : result.text, tokens };
   } catch (error) {
     // A refusal is the provider's judgement on the content: asking again would get the same answer,
     // and "something went wrong" would read as being turned away. The contacts go with it.
-    if (error instanceof ProviderError && error.kind === 'refused') return { text: crisisReply(turn.texts.replyRefused, turn.locale, turn.texts).text, tokens: 0 };
+    if (error instanceof ProviderError && error.kind === 'refused') return { text: supportiveFallback(turn), tokens: 0 };
     throw error;
   }
 }
