@@ -342,6 +342,26 @@ describe('talk with the two-layer crisis check', () => {
   beforeEach(() => h.llm.reset());
   afterAll(() => stopHarness(h));
 
+  it('reads a message after the previous one when it came within two minutes: halves of one statement get the crisis reply', async () => {
+    await h.consents.grantConsent('tg:47', 'en', new Date(h.clock.now));
+    expect(await h.conversation.handle(text('tg:47', 'i dont want to'))).toEqual([{ text: 'Mock reply to: i dont want to' }]);
+    h.clock.now += 10_000;
+    const [reply, ...rest] = await h.conversation.handle(text('tg:47', 'wake up ever again'));
+    expect(rest).toEqual([]);
+    expect(reply?.text).toContain(TEXTS.en.crisisHigh);
+    expect(await h.store.riskEventsOf('tg:47')).toEqual([expect.objectContaining({ level: 'high', sources: ['phrases'] })]);
+    // Further on, the conversation goes on as usual: a high message already answered does not raise the next one.
+    h.clock.now += 10_000;
+    expect(await h.conversation.handle(text('tg:47', 'thank you'))).toEqual([{ text: 'Mock reply to: thank you' }]);
+  });
+
+  it('does not read a message with one from more than two minutes before', async () => {
+    await h.consents.grantConsent('tg:48', 'en', new Date(h.clock.now));
+    await h.conversation.handle(text('tg:48', 'i dont want to'));
+    h.clock.now += 3 * 60_000;
+    expect(await h.conversation.handle(text('tg:48', 'wake up ever again'))).toEqual([{ text: 'Mock reply to: wake up ever again' }]);
+  });
+
   it('does not turn ordinary messages into crisis replies (the classifier answers NONE)', async () => {
     await h.consents.grantConsent('tg:40', 'en', new Date(h.clock.now));
     expect(await h.conversation.handle(text('tg:40', "I'm dying to see the movie"))).toEqual([{ text: "Mock reply to: I'm dying to see the movie" }]);

@@ -47,12 +47,14 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
   // failed read surfaces where it is awaited; the catch only keeps it from counting as unhandled.)
   const openSession = turn.deps.sessions.activeSession(userId);
   openSession.catch(() => undefined);
-  const risk = await assessOrDefer(turn);
+  const assessed = await assessOrDefer(turn);
+  const active = await openSession;
+  const risk = withEarlierMessage(turn, assessed, active);
   if (risk.level !== 'none') {
     await memory.recordRiskEvent({ userId, turnKey, level: risk.level, sources: risk.sources, at: now });
   }
   if (risk.level === 'high') {
-    const session = await sessionForCrisis(turn, await openSession);
+    const session = await sessionForCrisis(turn, active);
     const reply = crisisReply(texts.crisisHigh, locale, texts);
     await memory.saveMessages([
       { userId, turnKey, role: 'user', text: incoming.text, at: now, sessionId: session.id },
@@ -61,9 +63,28 @@ export async function talk(turn: Turn<'text'>): Promise<Reply[]> {
     await recordTurn(turn, session, reply.text, new Date(now.getTime() + 1), 0);
     return [reply];
   }
-  const { session, preface } = await sessionForText(turn, await openSession);
+  const { session, preface } = await sessionForText(turn, active);
   const answer = await modelReply(turn, session);
   return [...preface, { text: answer }, ...(risk.level === 'low' ? [crisisReply(texts.crisisLow, locale, texts)] : [])];
+}
+
+/**
+ * People split a sentence over several messages ("i dont want to" / "wake up ever again"). Rapid
+ * messages already waiting are merged into one turn, but halves a few seconds apart are separate
+ * turns, and each half alone may say nothing. So the offline phrase list also reads this message
+ * after the person's previous one in the session, when that came within this window.
+ */
+const SPLIT_STATEMENT_WINDOW_MS = 2 * 60_000;
+
+/** `risk`, raised to high when this message read after the previous one in the window is high offline. */
+function withEarlierMessage(turn: Turn<'text'>, risk: Awaited<ReturnType<Turn['deps']['safety']['assess']>>, session: SessionState | null) {
+  if (risk.level === 'high' || !session || turn.now.getTime() - session.lastMessageAt.getTime() > SPLIT_STATEMENT_WINDOW_MS) return risk;
+  const earlier = session.recent.filter((m) => m.role === 'user' && m.turnKey !== turn.turnKey).at(-1);
+  // An earlier message that was high by itself has had its crisis reply; only a statement the two
+  // halves make together raises this one.
+  if (!earlier || classifyByPhrases(earlier.text).level === 'high') return risk;
+  if (classifyByPhrases(`${earlier.text}\n${turn.incoming.text}`).level !== 'high') return risk;
+  return { level: 'high' as const, sources: [...new Set([...risk.sources, 'phrases'])] };
 }
 
 /** The crisis check; when it cannot run, the person gets the contacts now and the turn waits. */
