@@ -15,6 +15,7 @@ import net from 'node:net';
 import { MongoClient } from 'mongodb';
 import { TEXTS } from '@inner-talk/conversation';
 import { ConversationStore } from '@inner-talk/storage';
+import { classifyByPhrases } from '@inner-talk/safety';
 import { parseKeyring, Vault } from '@inner-talk/vault';
 import { isClassifierRequest, RISK_MARKERS, startMockGemini, startStrictBotApi, type MockLlmServer, type StrictBotApi } from '@inner-talk/mocks';
 import { freePort, privateMessageUpdate, serviceUrls, uniquePrefix, waitFor, type TelegramPerson } from '@inner-talk/testkit';
@@ -147,7 +148,9 @@ describe('the crisis classifier cannot answer', () => {
   }, 60_000);
 
   it('the classifier finds risk when the message is asked again: the crisis reply, never a model reply', async () => {
-    const text = `I have given my things away ${RISK_MARKERS.high}`;
+    const text = `Everything feels quiet now, I know what I will do ${RISK_MARKERS.high}`;
+    // Only the model sees it: the phrase list must not, or no classifier would be asked.
+    expect(classifyByPhrases(text).level).toBe('none');
     h!.gemini.script({ status: 500 });
     const saidAt = await say(h!, CAROL, text);
     const note = await arrival(h!, CAROL, TEXTS.en.safetyUnchecked);
