@@ -7,7 +7,7 @@ import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, que
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
-import { ActivePeople, BufferedMetrics, ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
+import { ActivePeople, BufferedMetrics, ClusterMetricsWriter, createLogger, handleProbe, runApp, type RunningApp, type StopApp } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
 import { drainPolicy, loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
@@ -20,7 +20,7 @@ import { RedisUsageLimits } from './usage-limits';
 import { WorkerDataRights } from './data-rights';
 import { WorkerAdmin } from './admin';
 
-async function main(): Promise<StopApp> {
+async function main(): Promise<RunningApp> {
   const env = loadWorkerEnv();
   const logger = createLogger({
     app: 'worker',
@@ -137,7 +137,7 @@ async function main(): Promise<StopApp> {
   await new Promise<void>((resolve) => health.listen(env.HEALTH_PORT, resolve));
   logger.info({ concurrency: env.WORKER_CONCURRENCY, chain: env.gateway.chain.map((r) => r.name), healthPort: env.HEALTH_PORT }, 'worker started');
 
-  return async (signal) => {
+  const stop: StopApp = async (signal) => {
     shuttingDown = true;
     clearInterval(sweeper);
     logger.info({ signal }, 'draining: finishing in-flight jobs');
@@ -159,6 +159,8 @@ async function main(): Promise<StopApp> {
     logger.info({ drained }, 'worker stopped');
     logger.flush();
   };
+  // runApp exits 1 if the stop outlasts this drain time plus its close allowance.
+  return { stop, shutdownGraceMs: env.SHUTDOWN_GRACE_MS };
 }
 
 runApp('worker', main);
