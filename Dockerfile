@@ -25,4 +25,5 @@ COPY --from=build /src/dist/packages ./packages
 ENV NODE_ENV=production
 USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/healthcheck.js"]
-CMD ["node", "/app/worker.js"]
+# The worker by default (docker-compose.yml explains --optimize-for-size).
+CMD ["node", "--optimize-for-size", "/app/worker.js"]
