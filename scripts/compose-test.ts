@@ -83,11 +83,12 @@ async function main(): Promise<void> {
   await compose('down', '-v', '--remove-orphans');
 
   // The project's Dockerfile as it is: the production image, and its build stage for the mocks.
-  let t = Date.now();
+  let t: number;
   for (const [tag, target] of [
     ['inner-talk:local', []],
     ['inner-talk:build', ['--target', 'build']],
   ] as const) {
+    t = Date.now();
     const built = await run(DOCKER, ['build', '-q', '--network', 'host', ...target, '-t', tag, '.']);
     if (!check(`docker build ${tag}`, built.code === 0, seconds(t))) throw new Error(built.out.slice(-3000));
   }
