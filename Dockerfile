@@ -23,6 +23,9 @@ COPY --from=build /src/dist/ingress.js /src/dist/worker.js /src/dist/metrics.js 
 # Lua scripts, read at run time relative to their source folder (see scripts/build.ts).
 COPY --from=build /src/dist/packages ./packages
 ENV NODE_ENV=production
+# node-fetch 2 (grammY's HTTP client) calls url.parse() on every request. Node hides that deprecation
+# for code inside node_modules; a bundle is not, so it would print a non-JSON line into the logs.
+ENV NODE_OPTIONS=--disable-warning=DEP0169
 USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/healthcheck.js"]
 # The worker by default (docker-compose.yml explains --optimize-for-size).

@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     keepNames: true,
     logLevel: 'warning',
     external: OPTIONAL_EXTERNALS,
+    // node-fetch 2 (grammY) requires Node's deprecated built-in punycode, which warns on stderr from
+    // code outside node_modules, as a bundle is: the npm package is the same code without the warning.
+    alias: { punycode: 'punycode/' },
     plugins: [sourceDirname],
   });
   for (const dir of DATA_DIRS) fs.cpSync(path.join(ROOT, dir), path.join(DIST, dir), { recursive: true });
