@@ -6,7 +6,7 @@
  *   1. `up --scale worker=3`: every service healthy; idle worker RSS measured
  *   2. a message makes the round trip (ingress → queue → worker → mock model → emulator)
  *   3. `stop` with turns in flight: they are all answered before it returns; every app exits 0 and
- *      logs its drain
+ *      logs its drain; the apps' logs are JSON lines only
  *   4. `up` again: nothing lost or repeated
  *   5. scaling 3 → 5 → 2 under load: nothing lost or repeated
  *   6. `down -v` removes containers, volumes and the network
@@ -138,7 +138,9 @@ async function main(): Promise<void> {
     const exits = await compose('ps', '-a', '--format', '{{.Name}} {{.ExitCode}}', ...APP_SERVICES);
     const exitRows = exits.out.trim().split('\n').filter(Boolean);
     check('every app container exited 0', exitRows.length === 5 && exitRows.every((row) => row.endsWith(' 0')), exitRows.join('; '));
-    const logs = (await compose('logs', '--no-color', ...APP_SERVICES)).out;
+    const logs = (await compose('logs', '--no-color', '--no-log-prefix', ...APP_SERVICES)).out;
+    const notJson = logs.split('\n').filter((line) => line.trim() !== '' && !isJsonObject(line));
+    check('app logs are JSON lines only', notJson.length === 0, notJson.slice(0, 2).join(' | '));
     const drained = (logs.match(/"msg":"worker stopped"/g) ?? []).length;
     const drainedTrue = (logs.match(/"drained":true,"msg":"worker stopped"/g) ?? []).length;
     check('every app logs its drain', drainedTrue === 3 && logs.includes('"msg":"ingress stopped"') && logs.includes('"msg":"metrics stopped"'), `workers stopped ${drained}, drained ${drainedTrue}`);
@@ -189,6 +191,14 @@ async function main(): Promise<void> {
     process.stdout.write(`compose test took ${seconds(started)}\n`);
     process.stdout.write(`compose: ${passed} passed, ${failed} failed\n`);
     process.exitCode = failed === 0 ? 0 : 1;
+  }
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    return typeof JSON.parse(line) === 'object';
+  } catch {
+    return false;
   }
 }
 
