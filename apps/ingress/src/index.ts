@@ -67,6 +67,7 @@ async function main(): Promise<StopApp> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await queue.close().catch(() => undefined);
     redis.disconnect();
+    logger.info('ingress stopped');
     logger.flush();
   };
 }

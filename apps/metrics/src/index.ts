@@ -30,11 +30,13 @@ async function main(): Promise<StopApp> {
   await new Promise<void>((resolve) => server.listen(env.METRICS_PORT, env.HTTP_HOST, resolve));
   logger.info({ port: env.METRICS_PORT }, 'metrics started');
 
-  return async () => {
+  return async (signal) => {
     stopping = true;
+    logger.info({ signal }, 'metrics stopping');
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await close().catch(() => undefined);
     redis.disconnect();
+    logger.info('metrics stopped');
     logger.flush();
   };
 }

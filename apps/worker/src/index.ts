@@ -7,7 +7,7 @@ import { ChatInbox, chatKeyOf, createRedis, createUpdatesQueue, QUEUE_NAMES, que
 import { AssessmentStore, ConsentStore, ConversationStore, SessionStore, connectMongo } from '@inner-talk/storage';
 import { Vault } from '@inner-talk/vault';
 import { sharedBotInfo } from '@inner-talk/telegram';
-import { ActivePeople, BufferedMetrics, ClusterMetricsWriter, createLogger, handleProbe, runApp, type StopApp } from '@inner-talk/telemetry';
+import { ActivePeople, BufferedMetrics, ClusterMetricsWriter, createLogger, handleProbe, runApp, type RunningApp, type StopApp } from '@inner-talk/telemetry';
 import { createWorkerBot } from './bot';
 import { drainPolicy, loadWorkerEnv } from './env';
 import { createUpdateProcessor } from './processor';
@@ -22,7 +22,7 @@ import { WorkerDataRights } from './data-rights';
 import { WorkerAdmin } from './admin';
 import { RedisButtonNonces } from './button-nonces';
 
-async function main(): Promise<StopApp> {
+async function main(): Promise<RunningApp> {
   const env = loadWorkerEnv();
   const logger = createLogger({
     app: 'worker',
@@ -167,7 +167,7 @@ async function main(): Promise<StopApp> {
   await new Promise<void>((resolve) => health.listen(env.HEALTH_PORT, resolve));
   logger.info({ concurrency: env.WORKER_CONCURRENCY, chain: env.gateway.chain.map((r) => r.name), healthPort: env.HEALTH_PORT }, 'worker started');
 
-  return async (signal) => {
+  const stop: StopApp = async (signal) => {
     shuttingDown = true;
     clearInterval(sweeper);
     logger.info({ signal }, 'draining: finishing in-flight jobs');
@@ -190,6 +190,8 @@ async function main(): Promise<StopApp> {
     logger.info({ drained }, 'worker stopped');
     logger.flush();
   };
+  // runApp exits 1 if the stop outlasts this drain time plus its close allowance.
+  return { stop, shutdownGraceMs: env.SHUTDOWN_GRACE_MS };
 }
 
 runApp('worker', main);

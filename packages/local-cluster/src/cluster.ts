@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { freePort, spawnApp, type AppProcess } from '@inner-talk/testkit';
+import { ensureAppsBuilt, freePort, spawnApp, type AppProcess } from '@inner-talk/testkit';
 
 /**
  * How the ingress receives updates. In webhook mode `register: true` makes the ingress call
@@ -57,15 +57,14 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-// One process per app, signals delivered directly (as the apps' `start` scripts run them): tsx's
-// relaying parent SIGKILLs an app whose event loop is busy for ~30 ms when SIGTERM arrives, which
-// would cut a worker's drain short.
-const RUNNER = 'import';
+// The compiled apps, run by node as one process each, exactly as the image runs them (what is tested
+// is what ships); built by ensureAppsBuilt when a cluster starts.
+const RUNNER = 'node';
 
 const ENTRIES = {
-  ingress: 'apps/ingress/src/index.ts',
-  worker: 'apps/worker/src/index.ts',
-  metrics: 'apps/metrics/src/index.ts',
+  ingress: 'dist/ingress.js',
+  worker: 'dist/worker.js',
+  metrics: 'dist/metrics.js',
 } as const;
 
 /**
@@ -74,6 +73,7 @@ const ENTRIES = {
  * Used by the local run command, the end-to-end tests and the benchmarks.
  */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  ensureAppsBuilt();
   const shared: Record<string, string> = {
     NODE_ENV: 'development',
     LOG_LEVEL: options.logLevel ?? 'info',

@@ -19,5 +19,6 @@ export { METRICS, LATENCY_BUCKETS_MS, RECENT_QUANTILES } from './catalog';
 export { handleProbe } from './probes';
 export type { ReadinessCheck } from './probes';
 export { runApp } from './lifecycle';
-export type { StopApp } from './lifecycle';
+export { DEFAULT_SHUTDOWN_GRACE_MS, SHUTDOWN_CLOSE_MS } from './lifecycle';
+export type { StopApp, RunningApp } from './lifecycle';
 export { ActivePeople, ACTIVE_PEOPLE_WINDOWS } from './active-people';

@@ -6,6 +6,7 @@ export { freePort } from './net';
 export { waitFor } from './wait';
 export type { WaitForOptions } from './wait';
 export { spawnApp, stopAll, onCleanup, runningApps, startWatchdog } from './spawn';
+export { ensureAppsBuilt } from './build';
 export type { AppProcess, SpawnAppOptions } from './spawn';
 export { repoRoot } from './repo';
 export { logRecords } from './logs';

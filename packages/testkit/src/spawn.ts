@@ -28,12 +28,13 @@ export interface SpawnAppOptions {
   /** Output kept in memory for `logs()`; older output is dropped (the log file keeps everything). Default 1 MB. */
   maxLogChars?: number;
   /**
-   * How tsx runs the entry. `tsx-cli` (default): `node <tsx/cli> entry`, a tsx parent process that relays
+   * How the entry runs. `tsx-cli` (default): `node <tsx/cli> entry`, a tsx parent process that relays
    * SIGINT/SIGTERM to the app's process. Note that tsx SIGKILLs the app if it does not acknowledge a
    * relayed signal within ~30 ms (an event loop blocked that long). `import`: `node --import tsx entry`,
-   * one process, signals delivered directly.
+   * one process, signals delivered directly. `node`: `node --enable-source-maps entry`, for compiled
+   * JavaScript (what the image runs; see `ensureAppsBuilt`), one process.
    */
-  runner?: 'tsx-cli' | 'import';
+  runner?: 'tsx-cli' | 'import' | 'node';
   /**
    * Whether the child keeps this process alive. Default: true, except under Jest (JEST_WORKER_ID set),
    * where a forgotten process must not keep Jest from exiting (it is killed when this process exits).
@@ -124,6 +125,12 @@ export function startWatchdog(id: number, options: { processGroup?: boolean } = 
 
 const TSX_CLI = (): string => require.resolve('tsx/cli');
 
+/**
+ * The image's NODE_OPTIONS (Dockerfile): node-fetch 2 inside the bundle calls url.parse(), whose
+ * deprecation Node hides only for code inside node_modules.
+ */
+const COMPILED_APP_NODE_FLAGS = ['--disable-warning=DEP0169'];
+
 function codeOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
   const number = signal ? osConstants.signals[signal] : undefined;
@@ -177,7 +184,7 @@ export async function spawnApp(options: SpawnAppOptions): Promise<AppProcess> {
   if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
 
-  const nodeArgs = options.runner === 'import' ? ['--import', 'tsx', entry] : [TSX_CLI(), entry];
+  const nodeArgs = options.runner === 'node' ? ['--enable-source-maps', ...COMPILED_APP_NODE_FLAGS, entry] : options.runner === 'import' ? ['--import', 'tsx', entry] : [TSX_CLI(), entry];
   const child = spawn(process.execPath, [...nodeArgs, ...(options.args ?? [])], {
     cwd: options.cwd ?? root,
     env,
