@@ -11,6 +11,7 @@
 #   INNER_TALK_SKIP_INSTALL=1     skip `pnpm install` (node_modules already current)
 #   INNER_TALK_SKIP_CHECK=1       skip `pnpm run check`
 #   INNER_TALK_KEEP_SERVICES=0|1  stop (0) or keep (1) services this run started; default: stop when CI=true
+#   INNER_TALK_SKIP_COMPOSE=1     skip the compose test (it needs root for the Docker engine)
 set -euo pipefail
 
 # shellcheck source=lib/bootstrap.sh
@@ -67,6 +68,17 @@ if [[ -s "$RESULTS" ]]; then
   ' "$RESULTS" || true
 fi
 [[ $TEST_RC -eq 0 ]] || fail "pnpm test (exit code $TEST_RC)"
+done_step
+
+# ---------------------------------------------------------------------------------------------------
+section "compose test (scripts/compose-test.sh)"
+if [[ "${INNER_TALK_SKIP_COMPOSE:-0}" == 1 ]]; then
+  echo "skipped (INNER_TALK_SKIP_COMPOSE=1)"
+elif [[ "$(id -u)" -ne 0 ]]; then
+  fail "the compose test starts its own Docker engine and needs root (or set INNER_TALK_SKIP_COMPOSE=1)"
+else
+  bash scripts/compose-test.sh || fail "compose test (see the checks above)"
+fi
 done_step
 
 printf '\nALL CHECKS AND TESTS PASSED\n'
