@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, ConfigError, parseDataEncryptionEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme, type DataEncryptionConfig } from '@inner-talk/config';
+import { commonEnv, parseAll, parseDataEncryptionEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme, type DataEncryptionConfig } from '@inner-talk/config';
 
 const schema = commonEnv
   .extend(telegramEnv.shape)
@@ -37,18 +37,6 @@ export type IngressEnv = z.infer<typeof schema> & { encryption: DataEncryptionCo
 
 /** Reads and validates the ingress environment once; throws ConfigError naming each bad variable. */
 export function loadIngressEnv(env: NodeJS.ProcessEnv = process.env): IngressEnv {
-  const problems: string[] = [];
-  const attempt = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const base = attempt(() => parseEnv('ingress', schema, env));
-  const encryption = attempt(() => parseDataEncryptionEnv(env, 'ingress'));
-  if (!base || !encryption) throw new ConfigError('ingress', problems);
+  const { base, encryption } = parseAll('ingress', { base: () => parseEnv('ingress', schema, env), encryption: () => parseDataEncryptionEnv(env, 'ingress') });
   return { ...base, encryption };
 }

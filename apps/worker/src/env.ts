@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, ConfigError, parseDataEncryptionEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme, type DataEncryptionConfig } from '@inner-talk/config';
+import { commonEnv, parseAll, parseDataEncryptionEnv, parseEnv, port, positiveInt, telegramEnv, urlWithScheme, type DataEncryptionConfig } from '@inner-talk/config';
 import { parseGatewayEnv, type GatewayConfig } from '@inner-talk/gateway';
 import type { DrainPolicy } from './drain';
 
@@ -65,20 +65,11 @@ export type WorkerEnv = z.infer<typeof schema> & { gateway: GatewayConfig; encry
  * throws one ConfigError naming every bad variable.
  */
 export function loadWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
-  const problems: string[] = [];
-  const attempt = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const base = attempt(() => parseEnv('worker', schema, env));
-  const gateway = attempt(() => parseGatewayEnv(env, 'worker'));
-  const encryption = attempt(() => parseDataEncryptionEnv(env, 'worker'));
-  if (!base || !gateway || !encryption) throw new ConfigError('worker', problems);
+  const { base, gateway, encryption } = parseAll('worker', {
+    base: () => parseEnv('worker', schema, env),
+    gateway: () => parseGatewayEnv(env, 'worker'),
+    encryption: () => parseDataEncryptionEnv(env, 'worker'),
+  });
   return { ...base, gateway, encryption };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, commonEnv, parseEnv, port, positiveInt } from './index';
+import { ConfigError, commonEnv, parseAll, parseEnv, port, positiveInt } from './index';
 
 const schema = commonEnv.extend({ HTTP_PORT: port(8080), WORKER_CONCURRENCY: positiveInt(50) });
 
@@ -48,5 +48,37 @@ describe('parseEnv', () => {
 
   it('works with any zod object schema', () => {
     expect(parseEnv('x', z.object({ A: z.string() }), { A: ' v ' })).toEqual({ A: 'v' });
+  });
+});
+
+describe('parseAll', () => {
+  const bad = (problem: string) => () => {
+    throw new ConfigError('x', [problem]);
+  };
+
+  it('returns every reader’s result by name', () => {
+    expect(parseAll('app', { a: () => 1, b: () => 'two' })).toEqual({ a: 1, b: 'two' });
+  });
+
+  it('reports the problems of every reader at once, under the app’s name', () => {
+    let thrown: unknown;
+    try {
+      parseAll('worker', { a: bad('A: is required'), b: () => 2, c: bad('C: must be a number') });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({ app: 'worker', problems: ['A: is required', 'C: must be a number'] });
+  });
+
+  it('lets other errors through unchanged', () => {
+    const boom = new TypeError('boom');
+    expect(() =>
+      parseAll('app', {
+        a: () => {
+          throw boom;
+        },
+      }),
+    ).toThrow(boom);
   });
 });

@@ -64,3 +64,23 @@ export function flag(defaultValue: boolean) {
     .default(defaultValue ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1');
 }
+
+/**
+ * Runs several readers of one app's environment (each may throw ConfigError) and reports every bad
+ * variable at once: one ConfigError with all their problems, or each reader's result by name.
+ * Other errors propagate unchanged.
+ */
+export function parseAll<T extends Record<string, () => unknown>>(app: string, readers: T): { [K in keyof T]: ReturnType<T[K]> } {
+  const problems: string[] = [];
+  const results: Partial<Record<keyof T, unknown>> = {};
+  for (const [name, read] of Object.entries(readers) as [keyof T, () => unknown][]) {
+    try {
+      results[name] = read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(app, problems);
+  return results as { [K in keyof T]: ReturnType<T[K]> };
+}
