@@ -159,7 +159,7 @@ const SPELLING: Readonly<Record<string, string>> = {
   // Russian typed in Latin letters ("hochu umeret"): only the key words, so the Russian rules see them.
   hochu: 'хочу', hochetsya: 'хочется', hochetsa: 'хочется', umeret: 'умереть', umret: 'умереть', umru: 'умру', sdohnut: 'сдохнуть', pokonchit: 'покончить', pokonchu: 'покончу',
   soboy: 'собой', soboi: 'собой', ubit: 'убить', ubyu: 'убью', sebya: 'себя', sebia: 'себя', zhit: 'жить', jit: 'жить', povesitsya: 'повеситься', poveshus: 'повешусь', vypilitsya: 'выпилиться', ne: 'не',
-  скорей: 'скорее', поскорей: 'поскорее',
+  скорей: 'скорее', поскорей: 'поскорее', навечно: 'навсегда',
   б: 'бы', скок: 'сколько', скока: 'сколько', чтоб: 'чтобы', щас: 'сейчас', ваще: 'вообще', тока: 'только', пжл: 'пожалуйста',
 };
 
