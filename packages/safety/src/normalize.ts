@@ -231,7 +231,9 @@ export function normalizeText(raw: string): NormalizedText {
     .replace(/[\t\r\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]/g, ' ')
     // Letters strung with separators ("w-a-n-t", "у.б.и.т.ь") are joined; an underscore joins words.
     .replace(/(?<![\p{L}\p{N}])\p{L}(?:[-._*·•~+]\p{L}(?![\p{L}\p{N}]))+/gu, (run) => run.replace(/[-._*·•~+]/g, ''))
-    .replace(/_/g, ' ');
+    .replace(/_/g, ' ')
+    // Emoji or stars stuck inside a word ("у😭мереть", "у*бить") only hide it.
+    .replace(/(?<=\p{L})(?:\p{Extended_Pictographic}|[*·•])+(?=\p{L})/gu, '');
 
   const variants = new Set<string>();
   const joined = joinSpacedLetters(base);
