@@ -44,6 +44,7 @@ describe('evaluateCorpusDir', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'corpus-'));
     await writeFile(join(dir, 'dev.en.jsonl'), [line('I want to kill myself', 'risk'), line('nice weather', 'ordinary', 'everyday')].join('\n'));
+    await writeFile(join(dir, 'dev2.en.jsonl'), line('I want to die', 'risk'));
     await writeFile(join(dir, 'heldout.en.jsonl'), [line('what a lovely walk', 'risk'), line('I want to kill myself', 'ordinary', 'everyday')].join('\n'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -57,6 +58,12 @@ describe('evaluateCorpusDir', () => {
       ['heldout', 'en', true],
       ['heldout', 'ru', false],
     ]);
+  });
+
+  it('reads every development batch (dev.*, dev2.*) as one development part', async () => {
+    expect((await readCorpus(dir, 'dev', 'en'))!.map((i) => i.text)).toEqual(['I want to kill myself', 'nice weather', 'I want to die']);
+    const [devEn] = await evaluateCorpusDir(dir);
+    expect(devEn!.metrics).toMatchObject({ risk: 2, ordinary: 1 });
   });
 
   it('gives misclassified texts for the development part only; the held-out part stays aggregate', async () => {

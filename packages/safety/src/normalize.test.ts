@@ -77,6 +77,17 @@ describe('normalizeText', () => {
     expect(text('20 mg twice a day')).toBe('20 mg twice a day');
   });
 
+  it('drops emoji and stars stuck inside a word', () => {
+    expect(text('хочу у😭мереть')).toBe('хочу умереть');
+    expect(text('у*бить себя')).toBe('убить себя');
+    expect(text('устала 😭 хочу спать')).toBe('устала 😭 хочу спать');
+  });
+
+  it('reads the key words of Russian typed in Latin letters as Russian', () => {
+    expect(text('ya hochu umeret')).toBe('ya хочу умереть');
+    expect(text('ne hochu zhit')).toBe('не хочу жить');
+  });
+
   it('unifies apostrophes and collapses whitespace, including between merged messages', () => {
     expect(text('I don’t  want\nto\tlive')).toBe("i don't want to live");
   });
