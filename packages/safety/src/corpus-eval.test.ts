@@ -59,6 +59,15 @@ describe('evaluateCorpusDir', () => {
     ]);
   });
 
+  it('reads every dev batch of a language as the development part', async () => {
+    await writeFile(join(dir, 'dev2.en.jsonl'), line('bye forever', 'risk', 'goodbye'));
+    try {
+      expect((await readCorpus(dir, 'dev', 'en'))!.map((i) => i.text)).toEqual(['I want to kill myself', 'nice weather', 'bye forever']);
+    } finally {
+      await rm(join(dir, 'dev2.en.jsonl'));
+    }
+  });
+
   it('gives misclassified texts for the development part only; the held-out part stays aggregate', async () => {
     const [devEn, , heldoutEn] = await evaluateCorpusDir(dir);
     expect(devEn!.misses).toEqual([]);

@@ -5,7 +5,7 @@
  * written from, and a held-out part, which must never be looked at by whoever writes the rules; so
  * only aggregate numbers ever leave this module for the held-out part.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classifyByPhrases, type RiskLevel } from './phrases';
 
@@ -102,17 +102,33 @@ export function corpusFile(dir: string, part: CorpusPart, language: CorpusLangua
   return join(dir, `${part}.${language}.jsonl`);
 }
 
-/** Reads one part and language of the corpus; `null` when the file does not exist. */
+// The development part grows in batches written at different times (dev.en.jsonl, dev2.en.jsonl,
+// …), so it is every `dev*.<language>.jsonl`; the held-out part is exactly one file.
+async function partFiles(dir: string, part: CorpusPart, language: CorpusLanguage): Promise<string[]> {
+  if (part !== 'dev') return [corpusFile(dir, part, language)];
+  const batch = new RegExp(`^dev[\\w-]*\\.${language}\\.jsonl$`, 'u');
+  return (await readdir(dir)).filter((name) => batch.test(name)).sort().map((name) => join(dir, name));
+}
+
+/**
+ * Reads one part and language of the corpus (for the development part, all its batch files
+ * together); `null` when no file exists.
+ */
 export async function readCorpus(dir: string, part: CorpusPart, language: CorpusLanguage): Promise<CorpusItem[] | null> {
-  const file = corpusFile(dir, part, language);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+  const items: CorpusItem[] = [];
+  let found = false;
+  for (const file of await partFiles(dir, part, language)) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    found = true;
+    items.push(...parseCorpus(text, file));
   }
-  return parseCorpus(text, file);
+  return found ? items : null;
 }
 
 export interface CorpusReport {
