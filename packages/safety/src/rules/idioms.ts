@@ -19,6 +19,7 @@ export const IDIOMS: readonly Idiom[] = [
   { name: 'en.suicide_compounds', match: rx(r`\bsuicide (?:squad|mission|doors?|run|runs|sprints?|drills?|burpees|king|pass|bid|prevention (?:training|course|day|week|month|charity|walk))\b`) },
   { name: 'en.news_about_suicide', match: rx(r`\b(?:news|article|report|story|documentary|podcast|headline)\b[^.!?\n]{0,30}\babout\s+(?:a\s+|the\s+)?(?:[\w']+\s+){0,3}suicides?\b`) },
   { name: 'en.gonna_die_without', match: rx(r`\b(?:i'?m\s+)?(?:gonna|going to)\s+die\s+if\s+i\s+(?:don'?t|do not|can'?t)\s+(?:get|have|eat|drink|see)\b`) },
+  { name: 'en.so_boring_i_wanted_to_die', match: rx(r`\bso (?:boring|bad|embarrassing|cringe|awkward|cringey|long|slow)\s+(?:that\s+)?i\s+(?:literally\s+)?(?:wanted|want)\s+to\s+die\b`) },
   { name: 'en.literally_gonna_die_if', match: rx(r`\b(?:literally|actually|seriously|omg)\s+(?:going to|gonna)\s+die\b(?=\s+(?:if|of|from|when|laughing))`) },
   { name: 'en.if_i_hear_again', match: rx(r`\bif (?:i|we)\s+(?:have to\s+)?(?:hear|see|watch|listen to|sit through|attend|read)\b[^.!?\n]{0,40}?\b(?:again|one more|another)\b[^.!?\n]{0,20}?(?:i'?m going to|i'?ll|i will|gonna)\s+(?:jump|kill myself|die|throw myself)\b(?:\s+[\w']+){0,4}`) },
   { name: 'en.fear_of_dying', match: rx(r`\b(?:thought|think|felt like|feel like|felt as if|was sure|afraid|scared|worried|feared|convinced|terrified)\s+(?:that\s+)?i\s+(?:was|am|'m|im|might be|would)\s+(?:going to|gonna|about to)?\s*(?:die|dying)\b`) },
