@@ -78,6 +78,10 @@ describe('normalizeText', () => {
     expect(text('20 mg twice a day')).toBe('20 mg twice a day');
   });
 
+  it('adds the contracted form of formal negations and "I am", keeping the original', () => {
+    expect(normalizeText('I do not want to be alive. I am done').forms).toEqual(['i do not want to be alive. i am done', "i don't want to be alive. i'm done"]);
+  });
+
   it('unifies apostrophes and collapses whitespace, including between merged messages', () => {
     expect(text('I don’t  want\nto\tlive')).toBe("i don't want to live");
   });

@@ -202,6 +202,19 @@ function rejoinSplitWords(text: string): string | null {
   return changed ? out.join(' ') : null;
 }
 
+/**
+ * Formal negations and "I am" in the contracted forms people type in a chat ("I do not want to be
+ * alive" → "I don't want to be alive"). Kept as an extra form, never a replacement, so a rule
+ * written for "had not been born" still sees the original.
+ */
+function contractEnglish(text: string): string {
+  return text
+    .replace(/\b(would|do|does|did|could|should|is|was|were|are|have|has|had|need) not\b/g, "$1n't")
+    .replace(/\bwill not\b/g, "won't")
+    .replace(/\bcan ?not\b/g, "can't")
+    .replace(/\bi am\b/g, "i'm");
+}
+
 function collapseWhitespace(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
@@ -244,6 +257,7 @@ export function normalizeText(raw: string): NormalizedText {
     const rejoined = rejoinSplitWords(form);
     if (rejoined !== null) variants.add(rejoined);
   }
+  for (const form of [...variants]) variants.add(contractEnglish(form));
   const forms = [...variants];
   const runs = spacedRuns(base).map((run) => foldWords(run).replace(/(\p{L})\1{2,}/gu, '$1'));
   return { raw: String(raw ?? ''), text: forms[0] ?? '', forms, spacedRuns: runs };
