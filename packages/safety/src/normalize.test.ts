@@ -75,6 +75,7 @@ describe('normalizeText', () => {
     expect(text('лучше б меня не было')).toBe('лучше бы меня не было');
     expect(text('want 2 die')).toBe('want to die');
     expect(text('life isnt worth it, how 2 kill urself')).toBe("life isn't worth it, how to kill yourself");
+    expect(text('ending it tn')).toBe('ending it tonight');
     expect(text('20 mg twice a day')).toBe('20 mg twice a day');
   });
 

@@ -146,6 +146,7 @@ const SPELLING: Readonly<Record<string, string>> = {
   suicde: 'suicide', sucide: 'suicide', suiside: 'suicide', suacide: 'suicide', sucidal: 'suicidal', suicdal: 'suicidal', suisidal: 'suicidal', suicidel: 'suicidal',
   thinkin: 'thinking', feelin: 'feeling', goin: 'going', tryin: 'trying', cuttin: 'cutting', killin: 'killing', dyin: 'dying', livin: 'living', nothin: 'nothing',
   agian: 'again', agin: 'again', wud: 'would', wuld: 'would', woud: 'would', cud: 'could', shud: 'should', wont: "won't", dont: "don't", doesnt: "doesn't", didnt: "didn't", cant: "can't", wouldnt: "wouldn't", im: "i'm", ive: "i've", u: 'you', ur: 'your', tmrw: 'tomorrow', tmr: 'tomorrow', tomoro: 'tomorrow', '2moro': 'tomorrow', '2morrow': 'tomorrow', b4: 'before',
+  tn: 'tonight', tnite: 'tonight', '2nite': 'tonight',
   ded: 'dead', lfe: 'life', wat: 'what', urself: 'yourself', hurted: 'hurt', nite: 'night', anymroe: 'anymore', anymoe: 'anymore', tierd: 'tired',
   isnt: "isn't", wasnt: "wasn't", werent: "weren't", arent: "aren't", couldnt: "couldn't", shouldnt: "shouldn't", havent: "haven't", hasnt: "hasn't", aint: "ain't",
   every1: 'everyone', some1: 'someone', no1: 'no one', any1: 'anyone', mny: 'many', pils: 'pills', pillz: 'pills', wana: 'wanna', wnna: 'wanna', wanan: 'wanna', dieing: 'dying', lyf: 'life', lief: 'life', lifee: 'life',
