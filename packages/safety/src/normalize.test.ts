@@ -74,6 +74,8 @@ describe('normalizeText', () => {
     expect(text('every1 wud be better off w/o me')).toBe('everyone would be better off without me');
     expect(text('лучше б меня не было')).toBe('лучше бы меня не было');
     expect(text('want 2 die')).toBe('want to die');
+    expect(text('life isnt worth it, how 2 kill urself')).toBe("life isn't worth it, how to kill yourself");
+    expect(text('ending it tn')).toBe('ending it tonight');
     expect(text('20 mg twice a day')).toBe('20 mg twice a day');
   });
 
@@ -86,6 +88,10 @@ describe('normalizeText', () => {
   it('reads the key words of Russian typed in Latin letters as Russian', () => {
     expect(text('ya hochu umeret')).toBe('ya хочу умереть');
     expect(text('ne hochu zhit')).toBe('не хочу жить');
+  });
+
+  it('adds the contracted form of formal negations and "I am", keeping the original', () => {
+    expect(normalizeText('I do not want to be alive. I am done').forms).toEqual(['i do not want to be alive. i am done', "i don't want to be alive. i'm done"]);
   });
 
   it('unifies apostrophes and collapses whitespace, including between merged messages', () => {

@@ -146,6 +146,9 @@ const SPELLING: Readonly<Record<string, string>> = {
   suicde: 'suicide', sucide: 'suicide', suiside: 'suicide', suacide: 'suicide', sucidal: 'suicidal', suicdal: 'suicidal', suisidal: 'suicidal', suicidel: 'suicidal',
   thinkin: 'thinking', feelin: 'feeling', goin: 'going', tryin: 'trying', cuttin: 'cutting', killin: 'killing', dyin: 'dying', livin: 'living', nothin: 'nothing',
   agian: 'again', agin: 'again', wud: 'would', wuld: 'would', woud: 'would', cud: 'could', shud: 'should', wont: "won't", dont: "don't", doesnt: "doesn't", didnt: "didn't", cant: "can't", wouldnt: "wouldn't", im: "i'm", ive: "i've", u: 'you', ur: 'your', tmrw: 'tomorrow', tmr: 'tomorrow', tomoro: 'tomorrow', '2moro': 'tomorrow', '2morrow': 'tomorrow', b4: 'before',
+  tn: 'tonight', tnite: 'tonight', '2nite': 'tonight',
+  ded: 'dead', lfe: 'life', wat: 'what', urself: 'yourself', hurted: 'hurt', nite: 'night', anymroe: 'anymore', anymoe: 'anymore', tierd: 'tired',
+  isnt: "isn't", wasnt: "wasn't", werent: "weren't", arent: "aren't", couldnt: "couldn't", shouldnt: "shouldn't", havent: "haven't", hasnt: "hasn't", aint: "ain't",
   every1: 'everyone', some1: 'someone', no1: 'no one', any1: 'anyone', mny: 'many', pils: 'pills', pillz: 'pills', wana: 'wanna', wnna: 'wanna', wanan: 'wanna', dieing: 'dying', lyf: 'life', lief: 'life', lifee: 'life',
   хачу: 'хочу', хочю: 'хочу', хочица: 'хочется', хочеться: 'хочется', хочиться: 'хочется', хочеца: 'хочется', хочетса: 'хочется',
   умиреть: 'умереть', умерть: 'умереть', умеоеть: 'умереть', здохнуть: 'сдохнуть', здохну: 'сдохну',
@@ -170,7 +173,7 @@ function fixSpelling(text: string): string {
     .replace(/([жш])ы/g, '$1и')
     .replace(/ь{2,}/g, 'ь')
     .replace(/w\/o\b/g, 'without')
-    .replace(/(?<=\b(?:want|wanna|going|need|have|ready|trying|about|like|love|hate|has) )2(?= (?:die|live|be|end|kill|sleep|wake|disappear|hurt|cut|go|do|stop|exist)\b)/g, 'to');
+    .replace(/(?<=\b(?:want|wanna|going|need|have|ready|trying|about|like|love|hate|has|how) )2(?= (?:die|live|be|end|kill|sleep|wake|disappear|hurt|cut|go|do|stop|exist)\b)/g, 'to');
 }
 
 /**
@@ -203,6 +206,19 @@ function rejoinSplitWords(text: string): string | null {
     } else out.push(words[i]!);
   }
   return changed ? out.join(' ') : null;
+}
+
+/**
+ * Formal negations and "I am" in the contracted forms people type in a chat ("I do not want to be
+ * alive" → "I don't want to be alive"). Kept as an extra form, never a replacement, so a rule
+ * written for "had not been born" still sees the original.
+ */
+function contractEnglish(text: string): string {
+  return text
+    .replace(/\b(would|do|does|did|could|should|is|was|were|are|have|has|had|need) not\b/g, "$1n't")
+    .replace(/\bwill not\b/g, "won't")
+    .replace(/\bcan ?not\b/g, "can't")
+    .replace(/\bi am\b/g, "i'm");
 }
 
 function collapseWhitespace(text: string): string {
@@ -249,6 +265,7 @@ export function normalizeText(raw: string): NormalizedText {
     const rejoined = rejoinSplitWords(form);
     if (rejoined !== null) variants.add(rejoined);
   }
+  for (const form of [...variants]) variants.add(contractEnglish(form));
   const forms = [...variants];
   const runs = spacedRuns(base).map((run) => foldWords(run).replace(/(\p{L})\1{2,}/gu, '$1'));
   return { raw: String(raw ?? ''), text: forms[0] ?? '', forms, spacedRuns: runs };
